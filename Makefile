@@ -1,0 +1,26 @@
+# The two commands a new user needs:
+#   go run . serve     run the guestbook (SQLite in ./guestbook.db)
+#   make test          run the whole test suite
+.PHONY: test lint unit build run
+
+STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
+VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+# Everything CI checks: formatting, vet, staticcheck, then every test against
+# a throw-away MariaDB server and SQLite files.
+test: lint unit
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	go vet ./...
+	go run $(STATICCHECK) ./...
+
+unit:
+	scripts/with-mariadb go test -count=1 ./...
+
+build:
+	go build -ldflags "-X github.com/guestbook/guestbook/cmd.version=$(VERSION)" -o guestbook .
+
+run:
+	go run . serve

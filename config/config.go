@@ -1,0 +1,166 @@
+// Package config defines guestbook's configuration: one typed Config with its
+// defaults in one place, loaded from a YAML file, then environment variables,
+// then flags, and checked by Validate with messages that name the key.
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration of one guestbook process. Every field has
+// a key (its yaml path, such as database.max_open_conns) and an environment
+// variable (GUESTBOOK_ and the key in upper case with dots as underscores).
+type Config struct {
+	Web      Web      `yaml:"web"`
+	App      App      `yaml:"app"`
+	Database Database `yaml:"database"`
+	Instance Instance `yaml:"instance"`
+	Log      Log      `yaml:"log"`
+}
+
+// Web configures the presentation tier (roles web and all).
+type Web struct {
+	// Listen is the address of the web and all roles. Default ":8080".
+	Listen string `yaml:"listen"`
+	// Upstreams are the app tier's base URLs that the web role proxies
+	// /visitor/ to, such as http://10.0.2.10:8081.
+	Upstreams []string `yaml:"upstreams"`
+}
+
+// App configures the application tier.
+type App struct {
+	// Listen is the address of the app role. Default ":8081".
+	Listen string `yaml:"listen"`
+	// AdminToken may delete any entry. Empty (the default) means no admin.
+	AdminToken string `yaml:"admin_token"`
+}
+
+// Database configures the store.
+type Database struct {
+	// Driver is "sqlite" (the default) or "mysql".
+	Driver string `yaml:"driver"`
+	// Primary is the writer: a go-sql-driver DSN for mysql, a file path for
+	// sqlite. Default "guestbook.db".
+	Primary string `yaml:"primary"`
+	// Replicas are read-only DSNs (mysql only).
+	Replicas []string `yaml:"replicas"`
+	// ConnectTimeout bounds how long serve and migrate retry a database that
+	// does not answer yet. Default 30s.
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+	// MaxOpenConns caps each pool's connections. Default 20.
+	MaxOpenConns int `yaml:"max_open_conns"`
+	// MaxIdleConns caps each pool's idle connections. Default 10.
+	MaxIdleConns int `yaml:"max_idle_conns"`
+	// ConnMaxLifetime bounds how long a connection is reused. Default 5m.
+	ConnMaxLifetime time.Duration `yaml:"conn_max_lifetime"`
+}
+
+// Instance names the machine that served a request, as the pages show it.
+type Instance struct {
+	// ID defaults to the hostname.
+	ID string `yaml:"id"`
+	// Zone is the availability zone, empty by default.
+	Zone string `yaml:"zone"`
+	// Subnet is the subnet, empty by default.
+	Subnet string `yaml:"subnet"`
+}
+
+// Log configures log/slog.
+type Log struct {
+	// Format is "text" (the default) or "json".
+	Format string `yaml:"format"`
+	// Level is "debug", "info" (the default), "warn" or "error".
+	Level string `yaml:"level"`
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	host, _ := os.Hostname()
+	return Config{
+		Web: Web{Listen: ":8080"},
+		App: App{Listen: ":8081"},
+		Database: Database{
+			Driver:          "sqlite",
+			Primary:         "guestbook.db",
+			ConnectTimeout:  30 * time.Second,
+			MaxOpenConns:    20,
+			MaxIdleConns:    10,
+			ConnMaxLifetime: 5 * time.Minute,
+		},
+		Instance: Instance{ID: host},
+		Log:      Log{Format: "text", Level: "info"},
+	}
+}
+
+// Validate checks every value, naming the key of the first bad one.
+func (c Config) Validate() error {
+	if err := checkListen("web.listen", c.Web.Listen); err != nil {
+		return err
+	}
+	if err := checkListen("app.listen", c.App.Listen); err != nil {
+		return err
+	}
+	for _, u := range c.Web.Upstreams {
+		if err := checkBaseURL(u); err != nil {
+			return fmt.Errorf("web.upstreams: %w", err)
+		}
+	}
+	switch c.Database.Driver {
+	case "sqlite":
+		if len(c.Database.Replicas) > 0 {
+			return fmt.Errorf("database.replicas: replicas need database.driver mysql")
+		}
+	case "mysql":
+	default:
+		return fmt.Errorf("database.driver: %q is not sqlite or mysql", c.Database.Driver)
+	}
+	if strings.TrimSpace(c.Database.Primary) == "" {
+		return fmt.Errorf("database.primary: must be set")
+	}
+	if c.Database.ConnectTimeout < 0 {
+		return fmt.Errorf("database.connect_timeout: %s is negative", c.Database.ConnectTimeout)
+	}
+	if c.Database.MaxOpenConns < 1 {
+		return fmt.Errorf("database.max_open_conns: %d is less than 1", c.Database.MaxOpenConns)
+	}
+	if c.Database.MaxIdleConns < 0 {
+		return fmt.Errorf("database.max_idle_conns: %d is negative", c.Database.MaxIdleConns)
+	}
+	if c.Database.ConnMaxLifetime <= 0 {
+		return fmt.Errorf("database.conn_max_lifetime: must be positive, got %s", c.Database.ConnMaxLifetime)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		return fmt.Errorf("log.format: %q is not text or json", c.Log.Format)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log.level: %q is not debug, info, warn or error", c.Log.Level)
+	}
+	return nil
+}
+
+func checkListen(key, addr string) error {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return fmt.Errorf("%s: %q is not host:port", key, addr)
+	}
+	return nil
+}
+
+func checkBaseURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL", raw)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("%q: a base URL has no query or fragment", raw)
+	}
+	return nil
+}

@@ -1,0 +1,197 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// EnvPrefix starts every environment variable that configures guestbook.
+const EnvPrefix = "GUESTBOOK_"
+
+// Load builds the configuration: defaults, then the YAML file at path (if
+// path is not empty), then the GUESTBOOK_ variables in environ. An unknown
+// key or variable is an error that names it. The result is validated.
+func Load(path string, environ []string) (Config, error) {
+	c := Default()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("config file: %w", err)
+		}
+		if err := decodeYAML(&c, data); err != nil {
+			return c, fmt.Errorf("config file %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(&c, environ); err != nil {
+		return c, err
+	}
+	if c.Instance.ID == "" {
+		c.Instance.ID = Default().Instance.ID // an empty id in a file still means the hostname
+	}
+	return c, c.Validate()
+}
+
+// Key is one configuration key with its environment variable.
+type Key struct {
+	Name string // such as "database.max_open_conns"
+	Env  string // such as "GUESTBOOK_DATABASE_MAX_OPEN_CONNS"
+}
+
+// Keys lists every configuration key, in declaration order.
+func Keys() []Key {
+	var c Config
+	var keys []Key
+	for _, f := range fieldsOf(&c) {
+		keys = append(keys, Key{Name: f.key, Env: f.env})
+	}
+	return keys
+}
+
+type field struct {
+	key string
+	env string
+	val reflect.Value // settable
+}
+
+// fieldsOf walks Config's two levels (section, then field) by their yaml tags.
+func fieldsOf(c *Config) []field {
+	var out []field
+	root := reflect.ValueOf(c).Elem()
+	for i := 0; i < root.NumField(); i++ {
+		section := root.Type().Field(i).Tag.Get("yaml")
+		sv := root.Field(i)
+		for j := 0; j < sv.NumField(); j++ {
+			key := section + "." + sv.Type().Field(j).Tag.Get("yaml")
+			out = append(out, field{
+				key: key,
+				env: EnvPrefix + strings.ToUpper(strings.ReplaceAll(key, ".", "_")),
+				val: sv.Field(j),
+			})
+		}
+	}
+	return out
+}
+
+func decodeYAML(c *Config, data []byte) error {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return err
+	}
+	if err := checkKnownKeys(c, &doc); err != nil {
+		return err
+	}
+	if err := doc.Decode(c); err != nil {
+		return cleanYAMLError(err)
+	}
+	return nil
+}
+
+// checkKnownKeys names the first key in the document that Config lacks, with
+// its full dotted path and line, which yaml's own KnownFields error does not.
+func checkKnownKeys(c *Config, doc *yaml.Node) error {
+	known := map[string]bool{}
+	for _, f := range fieldsOf(c) {
+		known[f.key] = true
+		known[strings.SplitN(f.key, ".", 2)[0]] = true
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil
+	}
+	top := doc.Content[0]
+	if top.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: the file must be a mapping of sections (web, app, database, ...)", top.Line)
+	}
+	for i := 0; i+1 < len(top.Content); i += 2 {
+		section, body := top.Content[i], top.Content[i+1]
+		if !known[section.Value] {
+			return fmt.Errorf("line %d: unknown key %q", section.Line, section.Value)
+		}
+		if body.Kind == yaml.ScalarNode && body.Tag == "!!null" {
+			continue
+		}
+		if body.Kind != yaml.MappingNode {
+			return fmt.Errorf("line %d: %s must be a mapping of keys", body.Line, section.Value)
+		}
+		for j := 0; j+1 < len(body.Content); j += 2 {
+			name := section.Value + "." + body.Content[j].Value
+			if !known[name] {
+				return fmt.Errorf("line %d: unknown key %q", body.Content[j].Line, name)
+			}
+		}
+	}
+	return nil
+}
+
+func cleanYAMLError(err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		return errors.New(strings.TrimSpace(te.Errors[0]))
+	}
+	return err
+}
+
+func applyEnv(c *Config, environ []string) error {
+	byEnv := map[string]field{}
+	for _, f := range fieldsOf(c) {
+		byEnv[f.env] = f
+	}
+	for _, kv := range environ {
+		name, value, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, EnvPrefix) {
+			continue
+		}
+		f, ok := byEnv[name]
+		if !ok {
+			return fmt.Errorf("%s: unknown variable (see config.example.yaml for the keys)", name)
+		}
+		if err := setFromString(f.val, value); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+var durationType = reflect.TypeOf(time.Duration(0))
+
+// setFromString parses an environment variable's text into a field: lists are
+// comma-separated, durations are Go durations.
+func setFromString(v reflect.Value, s string) error {
+	switch {
+	case v.Type() == durationType:
+		d, err := time.ParseDuration(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("%q is not a duration such as 2s or 500ms", s)
+		}
+		v.SetInt(int64(d))
+	case v.Kind() == reflect.String:
+		v.SetString(s)
+	case v.Kind() == reflect.Int:
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", s)
+		}
+		v.SetInt(int64(n))
+	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.String:
+		var list []string
+		for _, item := range strings.Split(s, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				list = append(list, item)
+			}
+		}
+		v.Set(reflect.ValueOf(list))
+	default:
+		return fmt.Errorf("unsupported kind %s", v.Kind())
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package store
+
+import (
+	"database/sql"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/guestbook/guestbook/config"
+)
+
+// dialect holds what differs between SQLite and MySQL. The queries themselves
+// are the same on both: "?" placeholders and standard SQL.
+type dialect struct {
+	name       string // the config's database.driver and the migrations' folder
+	driverName string // the database/sql driver
+	// dsn completes a configured DSN with the parameters guestbook needs and
+	// returns it with a name of its host for messages.
+	dsn      func(configured string) (dsn, host string, err error)
+	tunePool func(db *sql.DB, cfg config.Database)
+}
+
+func dialectOf(driver string) (dialect, error) {
+	switch driver {
+	case "sqlite":
+		return dialect{name: "sqlite", driverName: "sqlite", dsn: sqliteDSN, tunePool: sqlitePool}, nil
+	case "mysql":
+		return dialect{name: "mysql", driverName: "mysql", dsn: mysqlDSN, tunePool: mysqlPool}, nil
+	}
+	return dialect{}, fmt.Errorf("database.driver: %q is not sqlite or mysql", driver)
+}
+
+// mysqlDSN adds what guestbook relies on when the DSN lacks it: parseTime,
+// utf8mb4, UTC, and dial/read/write timeouts so a dead server can't hang a
+// request forever.
+func mysqlDSN(configured string) (string, string, error) {
+	c, err := mysql.ParseDSN(configured)
+	if err != nil {
+		return "", "", err
+	}
+	c.ParseTime = true
+	if c.Collation == "" {
+		c.Collation = "utf8mb4_unicode_ci"
+	}
+	if c.Timeout == 0 {
+		c.Timeout = 5 * time.Second
+	}
+	if c.ReadTimeout == 0 {
+		c.ReadTimeout = 30 * time.Second
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = 30 * time.Second
+	}
+	host := c.Addr
+	if host == "" {
+		host = "127.0.0.1:3306"
+	}
+	return c.FormatDSN(), host, nil
+}
+
+func mysqlPool(db *sql.DB, cfg config.Database) {
+	db.SetMaxOpenConns(cfg.MaxOpenConns)
+	db.SetMaxIdleConns(cfg.MaxIdleConns)
+	db.SetConnMaxLifetime(cfg.ConnMaxLifetime)
+	db.SetConnMaxIdleTime(time.Minute)
+}
+
+// sqliteDSN opens the file in WAL mode (readers don't block the writer), syncs
+// every commit to disk (an acknowledged entry survives a power cut), waits
+// on a busy database instead of failing, and starts write transactions
+// immediately so two writers can't deadlock upgrading their locks.
+func sqliteDSN(path string) (string, string, error) {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode(), path, nil
+}
+
+func sqlitePool(db *sql.DB, cfg config.Database) {
+	db.SetMaxOpenConns(cfg.MaxOpenConns)
+	db.SetMaxIdleConns(max(cfg.MaxIdleConns, 1))
+	db.SetConnMaxLifetime(cfg.ConnMaxLifetime)
+}

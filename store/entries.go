@@ -1,0 +1,169 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// MaxPage is the most entries one List call returns.
+const MaxPage = 100
+
+// Page is one page of the list, newest first. NextBefore is the id to pass as
+// before for the next (older) page, or 0 when this is the last.
+type Page struct {
+	Entries    []Entry
+	NextBefore int64
+}
+
+const listEntriesSQL = `
+SELECT id, name, email, day, content, created_at, delete_hash
+FROM entries WHERE id < ? ORDER BY id DESC LIMIT ?`
+
+// ListEntries reads up to limit entries older than before (0: the newest),
+// newest first, from a reader.
+func (db *DB) ListEntries(ctx context.Context, before int64, limit int) (Page, error) {
+	if limit < 1 || limit > MaxPage {
+		return Page{}, fmt.Errorf("list entries: limit %d is outside 1..%d", limit, MaxPage)
+	}
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	var entries []Entry
+	// One more than the page, to learn whether an older page exists.
+	if err := db.reader().SelectContext(ctx, &entries, listEntriesSQL, before, limit+1); err != nil {
+		return Page{}, fmt.Errorf("list entries: %w", unavailable(err))
+	}
+	p := Page{Entries: entries}
+	if len(entries) > limit {
+		p.Entries = entries[:limit]
+		p.NextBefore = p.Entries[limit-1].ID
+	}
+	return p, nil
+}
+
+const getEntrySQL = `
+SELECT id, name, email, day, content, created_at, delete_hash
+FROM entries WHERE id = ?`
+
+// GetEntry reads one entry from a reader, or returns ErrNotFound.
+func (db *DB) GetEntry(ctx context.Context, id int64) (Entry, error) {
+	var e Entry
+	err := db.reader().GetContext(ctx, &e, getEntrySQL, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Entry{}, fmt.Errorf("entry %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Entry{}, fmt.Errorf("get entry %d: %w", id, unavailable(err))
+	}
+	return e, nil
+}
+
+const createEntrySQL = `
+INSERT INTO entries (name, email, day, content, created_at, delete_hash)
+VALUES (?, ?, ?, ?, ?, ?)`
+
+// CreateEntry normalizes and validates d, then stores it on the writer with
+// the hash of deleteSecret (the only form in which the secret is kept). One
+// statement is its own transaction: the entry is stored whole or not at all.
+func (db *DB) CreateEntry(ctx context.Context, d Draft, deleteSecret string) (Entry, error) {
+	now := time.Now()
+	d = d.Normalize(now)
+	if err := d.Validate(); err != nil {
+		return Entry{}, fmt.Errorf("create entry: %w", err)
+	}
+	e := Entry{
+		Name: d.Name, Email: d.Email, Day: d.Day, Content: d.Content,
+		CreatedAt:  now.UTC().Truncate(time.Microsecond),
+		DeleteHash: HashSecret(deleteSecret),
+	}
+	res, err := db.writer().ExecContext(ctx, createEntrySQL,
+		e.Name, e.Email, e.Day, e.Content, e.CreatedAt, e.DeleteHash)
+	if err != nil {
+		return Entry{}, fmt.Errorf("create entry: %w", unavailable(err))
+	}
+	if e.ID, err = res.LastInsertId(); err != nil {
+		return Entry{}, fmt.Errorf("create entry: %w", err)
+	}
+	return e, nil
+}
+
+const (
+	deleteEntrySQL         = `DELETE FROM entries WHERE id = ?`
+	deleteEntryIfSecretSQL = `DELETE FROM entries WHERE id = ? AND delete_hash = ?`
+	countEntrySQL          = `SELECT COUNT(*) FROM entries WHERE id = ?`
+)
+
+// DeleteEntry deletes entry id on the writer if deleteSecret is the one it
+// was created with; ErrForbidden if not, ErrNotFound if there is no such
+// entry. The check and the delete are one statement, so a concurrent change
+// can't slip between them.
+func (db *DB) DeleteEntry(ctx context.Context, id int64, deleteSecret string) error {
+	tx, err := db.writer().BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("delete entry %d: %w", id, unavailable(err))
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, deleteEntryIfSecretSQL, id, HashSecret(deleteSecret))
+	if err != nil {
+		return fmt.Errorf("delete entry %d: %w", id, unavailable(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		var count int
+		if err := tx.GetContext(ctx, &count, countEntrySQL, id); err != nil {
+			return fmt.Errorf("delete entry %d: %w", id, unavailable(err))
+		}
+		if count == 0 {
+			return fmt.Errorf("delete entry %d: %w", id, ErrNotFound)
+		}
+		return fmt.Errorf("delete entry %d: %w", id, ErrForbidden)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("delete entry %d: %w", id, unavailable(err))
+	}
+	return nil
+}
+
+// DeleteEntryAsAdmin deletes entry id on the writer whatever its secret; the
+// caller has checked the admin token. ErrNotFound if there is no such entry.
+func (db *DB) DeleteEntryAsAdmin(ctx context.Context, id int64) error {
+	res, err := db.writer().ExecContext(ctx, deleteEntrySQL, id)
+	if err != nil {
+		return fmt.Errorf("delete entry %d: %w", id, unavailable(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("delete entry %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// HashSecret is the stored form of a delete secret: SHA-256 in hex. The
+// secrets are 256 random bits, so a fast hash is enough (no dictionary to
+// guess from).
+func HashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// CanDelete reports whether secret is the delete secret of e, in constant time.
+func (e Entry) CanDelete(secret string) bool {
+	if secret == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(HashSecret(secret)), []byte(e.DeleteHash)) == 1
+}
+
+// unavailable marks a database failure as ErrUnavailable (the tiers answer
+// 503), keeping the cause for the log. Context ends pass through unmarked.
+func unavailable(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}

@@ -1,0 +1,222 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/golang-migrate/migrate/v4"
+	"github.com/golang-migrate/migrate/v4/database"
+	migratemysql "github.com/golang-migrate/migrate/v4/database/mysql"
+	migratesqlite "github.com/golang-migrate/migrate/v4/database/sqlite"
+	"github.com/golang-migrate/migrate/v4/source"
+	"github.com/golang-migrate/migrate/v4/source/iofs"
+
+	"github.com/guestbook/guestbook/assets"
+	"github.com/guestbook/guestbook/config"
+)
+
+// Migrator changes the schema on the primary through golang-migrate, on a
+// connection of its own, never the serving pool. Concurrent runs are safe: on
+// MySQL golang-migrate holds GET_LOCK for the whole run, on SQLite an flock on
+// the database file does the same, and a run that finds the schema current
+// does nothing.
+type Migrator struct {
+	m      *migrate.Migrate
+	unlock func()
+	host   string
+	log    *slog.Logger
+}
+
+// OpenMigrator connects to the primary (waiting for it as Open does) and
+// prepares the embedded migrations of cfg.Driver.
+func OpenMigrator(ctx context.Context, cfg config.Database, log *slog.Logger) (*Migrator, error) {
+	d, err := dialectOf(cfg.Driver)
+	if err != nil {
+		return nil, err
+	}
+	dsn, host, err := d.dsn(cfg.Primary)
+	if err != nil {
+		return nil, fmt.Errorf("database.primary: %w", err)
+	}
+	unlock := func() {}
+	if d.name == "sqlite" {
+		if unlock, err = lockFile(cfg.Primary); err != nil {
+			return nil, fmt.Errorf("lock %s for migration: %w", host, err)
+		}
+	}
+	db, err := sql.Open(d.driverName, dsn)
+	if err != nil {
+		unlock()
+		return nil, fmt.Errorf("database %s: %w", host, err)
+	}
+	db.SetMaxOpenConns(2) // golang-migrate holds one for its lock
+	fail := func(err error) (*Migrator, error) {
+		db.Close()
+		unlock()
+		return nil, err
+	}
+	if err := waitReachable(ctx, db, host, cfg.ConnectTimeout, log); err != nil {
+		return fail(err)
+	}
+	var drv database.Driver
+	if d.name == "mysql" {
+		drv, err = migratemysql.WithInstance(db, &migratemysql.Config{})
+	} else {
+		drv, err = migratesqlite.WithInstance(db, &migratesqlite.Config{})
+	}
+	if err != nil {
+		return fail(fmt.Errorf("migrate %s: %w", host, err))
+	}
+	src, err := migrationSource(d.name)
+	if err != nil {
+		return fail(err)
+	}
+	m, err := migrate.NewWithInstance("iofs", src, d.name, drv)
+	if err != nil {
+		return fail(fmt.Errorf("migrate %s: %w", host, err))
+	}
+	m.LockTimeout = 30 * time.Second
+	return &Migrator{m: m, unlock: unlock, host: host, log: log}, nil
+}
+
+func migrationSource(driver string) (source.Driver, error) {
+	fsys, err := assets.Migrations(driver)
+	if err != nil {
+		return nil, err
+	}
+	src, err := iofs.New(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("embedded migrations: %w", err)
+	}
+	return src, nil
+}
+
+// Close releases the connection and the lock.
+func (mg *Migrator) Close() error {
+	srcErr, dbErr := mg.m.Close()
+	mg.unlock()
+	return errors.Join(srcErr, dbErr)
+}
+
+// Up applies every migration not applied yet. A schema already current is
+// not an error. Another instance migrating at the same moment is waited for.
+func (mg *Migrator) Up(ctx context.Context) error {
+	return mg.run(ctx, "up", mg.m.Up)
+}
+
+// Down reverts the newest n migrations.
+func (mg *Migrator) Down(ctx context.Context, n int) error {
+	if n < 1 {
+		return fmt.Errorf("migrate down: N must be at least 1, got %d", n)
+	}
+	return mg.run(ctx, "down", func() error { return mg.m.Steps(-n) })
+}
+
+// Force sets the recorded version without running anything, to recover from
+// a migration that failed half-way (the schema is "dirty").
+func (mg *Migrator) Force(ctx context.Context, version int) error {
+	return mg.run(ctx, "force", func() error { return mg.m.Force(version) })
+}
+
+// Version is the schema's recorded version (0 when none) and whether a
+// migration failed half-way.
+func (mg *Migrator) Version() (uint, bool, error) {
+	v, dirty, err := mg.m.Version()
+	if errors.Is(err, migrate.ErrNilVersion) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("schema version on %s: %w", mg.host, err)
+	}
+	return v, dirty, nil
+}
+
+func (mg *Migrator) run(ctx context.Context, op string, step func() error) error {
+	stop := context.AfterFunc(ctx, func() { mg.m.GracefulStop <- true })
+	defer stop()
+	err := step()
+	if errors.Is(err, migrate.ErrNoChange) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("migrate %s on %s: %w", op, mg.host, err)
+	}
+	v, _, _ := mg.Version()
+	mg.log.Info("migrated", "op", op, "host", mg.host, "version", v)
+	return nil
+}
+
+// LatestVersion is the newest migration this binary embeds for driver.
+func LatestVersion(driver string) (uint, error) {
+	fsys, err := assets.Migrations(driver)
+	if err != nil {
+		return 0, err
+	}
+	names, err := fs.Glob(fsys, "*.up.sql")
+	if err != nil {
+		return 0, err
+	}
+	var latest uint
+	for _, name := range names {
+		n, err := strconv.ParseUint(strings.SplitN(name, "_", 2)[0], 10, 32)
+		if err != nil {
+			return 0, fmt.Errorf("migration %s: name must start with a number", name)
+		}
+		latest = max(latest, uint(n))
+	}
+	return latest, nil
+}
+
+// SchemaVersion reads the primary's recorded schema version through the
+// serving pool: 0 when no migration ever ran.
+func (db *DB) SchemaVersion(ctx context.Context) (version uint, dirty bool, err error) {
+	const q = `SELECT version, dirty FROM schema_migrations LIMIT 1`
+	var row struct {
+		Version int64 `db:"version"`
+		Dirty   bool  `db:"dirty"`
+	}
+	err = db.writer().GetContext(ctx, &row, q)
+	switch {
+	case errors.Is(err, sql.ErrNoRows) || isNoSuchTable(err):
+		return 0, false, nil
+	case err != nil:
+		return 0, false, fmt.Errorf("schema version on %s: %w: %w", db.host, ErrUnavailable, err)
+	}
+	return uint(row.Version), row.Dirty, nil
+}
+
+// CheckSchema returns an error wrapping ErrSchemaBehind unless the schema is
+// at least this binary's newest migration and not dirty.
+func (db *DB) CheckSchema(ctx context.Context) error {
+	latest, err := LatestVersion(db.driver)
+	if err != nil {
+		return err
+	}
+	v, dirty, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if dirty {
+		return fmt.Errorf("schema on %s is dirty at version %d (a migration failed half-way; fix it and run guestbook migrate force): %w", db.host, v, ErrSchemaBehind)
+	}
+	if v < latest {
+		return fmt.Errorf("schema on %s is at version %d, this binary needs %d: run guestbook migrate: %w", db.host, v, latest, ErrSchemaBehind)
+	}
+	return nil
+}
+
+func isNoSuchTable(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "no such table") || // SQLite
+		strings.Contains(msg, "Error 1146") // MySQL: table doesn't exist
+}

@@ -1,0 +1,193 @@
+package app
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/guestbook/guestbook/tier/page"
+
+	"github.com/guestbook/guestbook/store"
+)
+
+// The JSON API under /visitor/api/. Errors are {"error": "...", "fields":
+// {...}} with the status the coded error maps to. Clients that send no Origin
+// (curl, scripts) use it freely; browsers only from this origin.
+
+var errUnsupportedMedia = errors.New("content type must be application/json")
+
+// apiPageDefault is the list's page size when ?limit= is absent.
+const apiPageDefault = 20
+
+type apiList struct {
+	Entries    []store.Entry `json:"entries"`
+	NextBefore *int64        `json:"next_before"`
+}
+
+func (s *Server) handleAPIEntryList(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	before, err := optionalID(q.Get("before"), "before")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	limit := apiPageDefault
+	if raw := q.Get("limit"); raw != "" {
+		if limit, err = strconv.Atoi(raw); err != nil || limit < 1 || limit > store.MaxPage {
+			s.fail(w, r, badRequest{fmt.Sprintf("limit must be a whole number from 1 to %d", store.MaxPage)})
+			return
+		}
+	}
+	list, err := s.entries.ListEntries(r.Context(), before, limit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := apiList{Entries: list.Entries}
+	if out.Entries == nil {
+		out.Entries = []store.Entry{}
+	}
+	if list.NextBefore != 0 {
+		out.NextBefore = &list.NextBefore
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleAPIEntryGet(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	e, err := s.entries.GetEntry(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, e)
+}
+
+// apiCreated is the entry plus the token that may delete it. Only the
+// creator ever receives the token: the store keeps its hash.
+type apiCreated struct {
+	store.Entry
+	DeleteToken string `json:"delete_token"`
+}
+
+func (s *Server) handleAPIEntryCreate(w http.ResponseWriter, r *http.Request) {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		s.fail(w, r, errUnsupportedMedia)
+		return
+	}
+	var draft store.Draft
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&draft); err != nil {
+		s.fail(w, r, jsonError(err))
+		return
+	}
+	if dec.More() {
+		s.fail(w, r, badRequest{"the body must be one JSON object"})
+		return
+	}
+	token := newSecret()
+	e, err := s.entries.CreateEntry(r.Context(), draft, token)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/visitor/api/entries/"+strconv.FormatInt(e.ID, 10))
+	writeJSON(w, http.StatusCreated, apiCreated{Entry: e, DeleteToken: token})
+}
+
+func (s *Server) handleAPIEntryDelete(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	token = strings.TrimSpace(token)
+	switch {
+	case token == "":
+		err = fmt.Errorf("delete entry %d without a token: %w", id, store.ErrForbidden)
+	case s.isAdmin(token):
+		err = s.entries.DeleteEntryAsAdmin(r.Context(), id)
+	default:
+		err = s.entries.DeleteEntry(r.Context(), id, token)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// jsonError names what was wrong with a JSON body: 413 when too large,
+// otherwise 400.
+func jsonError(err error) error {
+	var (
+		mbe *http.MaxBytesError
+		se  *json.SyntaxError
+		te  *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &mbe):
+		return fmt.Errorf("read body: %w", err)
+	case errors.Is(err, io.EOF):
+		return badRequest{"the body is empty; send a JSON object"}
+	case errors.As(err, &se):
+		return badRequest{fmt.Sprintf("malformed JSON at byte %d", se.Offset)}
+	case errors.As(err, &te):
+		return badRequest{fmt.Sprintf("field %q must be a %s", te.Field, te.Type)}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return badRequest{strings.TrimPrefix(err.Error(), "json: ")}
+	}
+	return badRequest{"malformed JSON"}
+}
+
+type apiError struct {
+	Error  string            `json:"error"`
+	Fields map[string]string `json:"fields,omitempty"`
+}
+
+// writeJSONError writes err as the API's error object. Validation errors name
+// each field's problem in English; other messages never carry internals.
+func (s *Server) writeJSONError(w http.ResponseWriter, status int, err error) {
+	out := apiError{Error: page.T(page.En, "error."+strconv.Itoa(status))}
+	var (
+		ve *store.ValidationError
+		br badRequest
+	)
+	switch {
+	case errors.As(err, &ve):
+		out.Error = "invalid entry"
+		out.Fields = map[string]string{}
+		for field, p := range ve.Fields {
+			out.Fields[field] = page.ProblemText(page.En, field, p)
+		}
+	case errors.As(err, &br):
+		out.Error = br.msg
+	case status == http.StatusUnsupportedMediaType:
+		out.Error = errUnsupportedMedia.Error()
+	}
+	writeJSON(w, status, out)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, `{"error":"internal error"}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)+1))
+	w.WriteHeader(status)
+	w.Write(append(body, '\n'))
+}

@@ -1,0 +1,131 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/guestbook/guestbook/tier/page"
+
+	"github.com/guestbook/guestbook/store"
+)
+
+// pageSize is how many entries the list page shows.
+const pageSize = 20
+
+func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "home", page.T(page.Lang(r), "home.title"), "guestbook", nil)
+}
+
+type listPage struct {
+	Entries    []store.Entry
+	Before     int64
+	NextBefore int64
+	Mine       map[int64]bool // entries this browser may delete
+}
+
+func (s *Server) handleEntryList(w http.ResponseWriter, r *http.Request) {
+	before, err := optionalID(r.URL.Query().Get("before"), "before")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	list, err := s.entries.ListEntries(r.Context(), before, pageSize)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	secret := authorSecret(r)
+	mine := map[int64]bool{}
+	for _, e := range list.Entries {
+		if e.CanDelete(secret) {
+			mine[e.ID] = true
+		}
+	}
+	s.render(w, r, http.StatusOK, "list", page.T(page.Lang(r), "list.title"), "list",
+		listPage{Entries: list.Entries, Before: before, NextBefore: list.NextBefore, Mine: mine})
+}
+
+type detailPage struct {
+	Entry store.Entry
+}
+
+func (s *Server) handleEntryDetail(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	e, err := s.entries.GetEntry(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "detail", e.Name, "list", detailPage{Entry: e})
+}
+
+// handleHealthz says the process is up; it touches nothing else.
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	WriteHealth(w, nil)
+}
+
+// handleReadyz says the database answers and its schema is current, so a
+// load balancer sends traffic only to an instance that can serve it.
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	err := s.Ready(r.Context())
+	if err != nil {
+		s.opts.Log.Warn("not ready", "err", err)
+	}
+	WriteHealth(w, err)
+}
+
+// Ready returns nil when the database answers and its schema is current.
+func (s *Server) Ready(ctx context.Context) error {
+	if err := s.entries.Ping(ctx); err != nil {
+		return err
+	}
+	return s.entries.CheckSchema(ctx)
+}
+
+// WriteHealth answers a health check: 200 "ok", or 503 with a short reason
+// that names no host or credential.
+func WriteHealth(w http.ResponseWriter, err error) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	switch {
+	case err == nil:
+		fmt.Fprintln(w, "ok")
+	case errors.Is(err, store.ErrSchemaBehind):
+		http.Error(w, "schema not current", http.StatusServiceUnavailable)
+	default:
+		http.Error(w, "not ready", http.StatusServiceUnavailable)
+	}
+}
+
+// pathID reads the {id} of the route: a positive decimal number, else 400.
+func pathID(r *http.Request) (int64, error) {
+	id, err := optionalID(r.PathValue("id"), "id")
+	if err == nil && id == 0 {
+		err = badRequest{"id must be a positive whole number"}
+	}
+	return id, err
+}
+
+// optionalID parses an entry id given as text; empty is 0.
+func optionalID(s, what string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, badRequest{what + " must be a positive whole number"}
+		}
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id == 0 {
+		return 0, badRequest{what + " must be a positive whole number"}
+	}
+	return id, nil
+}

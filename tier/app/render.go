@@ -1,0 +1,82 @@
+package app
+
+import (
+	"html/template"
+	"net/http"
+	"strconv"
+
+	"github.com/guestbook/guestbook/assets"
+	"github.com/guestbook/guestbook/store"
+	"github.com/guestbook/guestbook/tier/page"
+)
+
+// pageFiles are the application tier's pages, each wrapped in the layout.
+var pageFiles = map[string]string{
+	"home": "app/home.html", "list": "app/list.html", "detail": "app/detail.html",
+	"create": "app/create.html", "delete": "app/delete.html", "error": "app/error.html",
+}
+
+func parsePages(static *assets.Static) map[string]*template.Template {
+	files := make([]string, 0, len(pageFiles))
+	for _, f := range pageFiles {
+		files = append(files, f)
+	}
+	byFile := page.Parse(static, template.FuncMap{"field": newFormField}, files...)
+	out := map[string]*template.Template{}
+	for name, f := range pageFiles {
+		out[name] = byFile[f]
+	}
+	return out
+}
+
+// render writes page name with status, in the reader's language.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, title, nav string, data any) {
+	page.RememberLang(w, r)
+	v := page.NewView(page.Lang(r), r.URL.Path, s.opts.Instance, s.opts.Version, title, nav, data)
+	body, err := page.Execute(s.pages[name], v)
+	if err != nil {
+		s.opts.Log.Error("render page", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	page.SetHTMLHeaders(h)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("Cache-Control", "private, no-cache")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// formField is one input of the create form, as the "field" template shows it.
+type formField struct {
+	Lang, Name, Type, Autocomplete, Value, Problem string
+	Max                                            int
+}
+
+func newFormField(v page.View, name, typ string, max int, autocomplete string) formField {
+	f := formField{Lang: v.Lang, Name: name, Type: typ, Max: max, Autocomplete: autocomplete}
+	if form, ok := v.Data.(createForm); ok {
+		f.Value = form.value(name)
+		f.Problem = form.Problems[name]
+	}
+	return f
+}
+
+// createForm is the create page: the draft as typed and each field's problem
+// in the reader's language.
+type createForm struct {
+	Draft    store.Draft
+	Problems map[string]string
+}
+
+func (f createForm) value(name string) string {
+	switch name {
+	case "name":
+		return f.Draft.Name
+	case "email":
+		return f.Draft.Email
+	case "day":
+		return f.Draft.Day
+	}
+	return f.Draft.Content
+}

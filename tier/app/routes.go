@@ -1,0 +1,28 @@
+package app
+
+// routes lists every route of the application tier. The URLs are the
+// original Django guestbook's, so its static site's links keep working; the
+// detail and delete pages answer with and without a trailing slash.
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
+	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
+
+	s.mux.HandleFunc("GET /visitor/{$}", s.handleHome)
+	s.mux.HandleFunc("GET /visitor/visitor_list/{$}", s.handleEntryList)
+	s.mux.HandleFunc("GET /visitor/visitor_detail/{id}", s.handleEntryDetail)
+	s.mux.HandleFunc("GET /visitor/visitor_detail/{id}/{$}", s.handleEntryDetail)
+	s.mux.HandleFunc("GET /visitor/visitor_create/{$}", s.handleEntryCreateForm)
+	s.mux.HandleFunc("POST /visitor/visitor_create/{$}", s.handleEntryCreate)
+	s.mux.HandleFunc("GET /visitor/visitor_delete/{id}", s.handleEntryDeleteConfirm)
+	s.mux.HandleFunc("GET /visitor/visitor_delete/{id}/{$}", s.handleEntryDeleteConfirm)
+	s.mux.HandleFunc("POST /visitor/visitor_delete/{id}", s.handleEntryDelete)
+	s.mux.HandleFunc("POST /visitor/visitor_delete/{id}/{$}", s.handleEntryDelete)
+
+	s.mux.HandleFunc("GET /visitor/api/entries", s.handleAPIEntryList)
+	s.mux.HandleFunc("POST /visitor/api/entries", s.handleAPIEntryCreate)
+	s.mux.HandleFunc("GET /visitor/api/entries/{id}", s.handleAPIEntryGet)
+	s.mux.HandleFunc("DELETE /visitor/api/entries/{id}", s.handleAPIEntryDelete)
+
+	s.mux.Handle("GET /static/", s.opts.Static)
+	s.mux.Handle("GET /favicon.ico", s.opts.Static)
+}

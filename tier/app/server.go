@@ -1,0 +1,69 @@
+// Package app is the application tier: the guestbook's pages, its JSON API
+// and its health checks, over the store.
+package app
+
+import (
+	"context"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/guestbook/guestbook/assets"
+	"github.com/guestbook/guestbook/config"
+	"github.com/guestbook/guestbook/store"
+)
+
+// Entries is what the app tier needs from the store.
+type Entries interface {
+	ListEntries(ctx context.Context, before int64, limit int) (store.Page, error)
+	GetEntry(ctx context.Context, id int64) (store.Entry, error)
+	CreateEntry(ctx context.Context, d store.Draft, deleteSecret string) (store.Entry, error)
+	DeleteEntry(ctx context.Context, id int64, deleteSecret string) error
+	DeleteEntryAsAdmin(ctx context.Context, id int64) error
+	Ping(ctx context.Context) error
+	CheckSchema(ctx context.Context) error
+}
+
+// Options are what New needs besides the store.
+type Options struct {
+	Instance   config.Instance
+	AdminToken string // empty: no admin
+	Version    string
+	Static     *assets.Static
+	Log        *slog.Logger
+	// Now is the clock, for the default day; time.Now when nil.
+	Now func() time.Time
+}
+
+// Server is the application tier's http.Handler.
+type Server struct {
+	entries Entries
+	opts    Options
+	pages   map[string]*template.Template
+	mux     *http.ServeMux
+	handler http.Handler
+}
+
+// New builds the application tier over entries.
+func New(entries Entries, opts Options) *Server {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.Static == nil {
+		opts.Static = assets.NewStatic()
+	}
+	s := &Server{entries: entries, opts: opts, mux: http.NewServeMux()}
+	s.pages = parsePages(opts.Static)
+	s.routes()
+	s.handler = s.protect(s.mux)
+	return s
+}
+
+// ServeHTTP serves the guestbook.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}

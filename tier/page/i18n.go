@@ -1,0 +1,235 @@
+// Package page holds what every page of both tiers shares: the layout around
+// it, the interface language and its text.
+package page
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/guestbook/guestbook/store"
+)
+
+// Languages of the interface. Korean is for the readers this was made for;
+// English for everyone else.
+const (
+	Ko = "ko"
+	En = "en"
+)
+
+const langCookie = "gb_lang"
+
+// Lang picks the interface language for a request: ?lang= (remembered in a
+// cookie), then that cookie, then Accept-Language (Korean when the browser
+// prefers it to English), then English.
+func Lang(r *http.Request) string {
+	if l := r.URL.Query().Get("lang"); l == Ko || l == En {
+		return l
+	}
+	if c, err := r.Cookie(langCookie); err == nil && (c.Value == Ko || c.Value == En) {
+		return c.Value
+	}
+	return FromAcceptLanguage(r.Header.Get("Accept-Language"))
+}
+
+// RememberLang keeps a language chosen with ?lang= for the next pages.
+func RememberLang(w http.ResponseWriter, r *http.Request) {
+	if l := r.URL.Query().Get("lang"); l == Ko || l == En {
+		http.SetCookie(w, &http.Cookie{
+			Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
+			SameSite: http.SameSiteLaxMode, HttpOnly: true,
+		})
+	}
+}
+
+// FromAcceptLanguage returns "ko" when Korean is the browser's most preferred
+// language of the two we have, and "en" otherwise.
+func FromAcceptLanguage(header string) string {
+	type pref struct {
+		lang string
+		q    float64
+		pos  int
+	}
+	var prefs []pref
+	for i, part := range strings.Split(header, ",") {
+		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		primary, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
+		if primary != Ko && primary != En {
+			continue
+		}
+		q := 1.0
+		if k, v, ok := strings.Cut(strings.TrimSpace(params), "="); ok && strings.TrimSpace(k) == "q" {
+			var err error
+			if q, err = strconv.ParseFloat(strings.TrimSpace(v), 64); err != nil {
+				q = 0
+			}
+		}
+		if q > 0 {
+			prefs = append(prefs, pref{primary, q, i})
+		}
+	}
+	sort.SliceStable(prefs, func(a, b int) bool { return prefs[a].q > prefs[b].q })
+	if len(prefs) > 0 && prefs[0].lang == Ko {
+		return Ko
+	}
+	return En
+}
+
+// T returns the interface text for key in lang; a missing key shows itself,
+// and a test checks that none is missing.
+func T(lang, key string) string {
+	if s, ok := messages[lang][key]; ok {
+		return s
+	}
+	return key
+}
+
+// ProblemText says what is wrong with a field, in lang.
+func ProblemText(lang, field string, p store.Problem) string {
+	switch p {
+	case store.ProblemTooLong:
+		return fmt.Sprintf(T(lang, "problem.too_long"), store.Limit(field))
+	case store.ProblemRequired, store.ProblemInvalidUTF8, store.ProblemControlChar, store.ProblemInvalidEmail:
+		return T(lang, "problem."+string(p))
+	}
+	return string(p)
+}
+
+var messages = map[string]map[string]string{
+	Ko: {
+		"site":                      "방명록",
+		"nav.home":                  "홈",
+		"nav.guestbook":             "방명록",
+		"nav.list":                  "목록",
+		"nav.write":                 "글쓰기",
+		"lang.switch":               "English",
+		"home.title":                "방명록 애플리케이션 티어",
+		"home.lead":                 "이 페이지는 애플리케이션 티어가 직접 만들었습니다. 웹 티어가 /visitor/ 요청을 이곳으로 전달하고, 애플리케이션 티어는 데이터베이스에 방명록을 읽고 씁니다.",
+		"home.served_by":            "이 요청을 처리한 인스턴스",
+		"instance.id":               "인스턴스 ID",
+		"instance.zone":             "가용 영역",
+		"instance.subnet":           "서브넷",
+		"instance.version":          "버전",
+		"home.cta":                  "방명록 보기",
+		"list.title":                "방명록 목록",
+		"list.empty":                "아직 글이 없습니다. 첫 글을 남겨 주세요.",
+		"list.older":                "이전 글",
+		"list.newest":               "최신 글로",
+		"entry.name":                "이름",
+		"entry.email":               "이메일",
+		"entry.day":                 "날짜",
+		"entry.content":             "내용",
+		"entry.created":             "작성 시각",
+		"entry.delete":              "삭제",
+		"entry.detail":              "자세히",
+		"detail.title":              "방명록 글",
+		"detail.back":               "목록으로",
+		"create.title":              "방명록 쓰기",
+		"create.submit":             "등록",
+		"create.hint.day":           "비워 두면 오늘 날짜가 들어갑니다.",
+		"create.invalid":            "입력한 내용을 확인해 주세요.",
+		"delete.title":              "글 삭제",
+		"delete.confirm":            "이 글을 삭제할까요? 되돌릴 수 없습니다.",
+		"delete.submit":             "삭제",
+		"delete.cancel":             "취소",
+		"delete.not_owner":          "이 글은 작성한 브라우저나 관리자만 삭제할 수 있습니다.",
+		"delete.admin_token":        "관리자 토큰",
+		"web.title":                 "3티어 방명록",
+		"web.lead":                  "정적 웹 티어, 애플리케이션 티어, 복제되는 데이터베이스가 어떻게 맞물려 동작하는지 보여 주는 예제입니다. 새로 고침하면 로드 밸런서가 요청을 어느 인스턴스로 보냈는지 볼 수 있습니다.",
+		"web.diagram":               "브라우저에서 웹 티어, 애플리케이션 티어, 데이터베이스로 이어지는 세 티어",
+		"web.browser":               "브라우저",
+		"web.tier.web":              "웹 티어",
+		"web.tier.app":              "애플리케이션 티어",
+		"web.tier.app.what":         "방명록 · API",
+		"web.tier.db":               "데이터베이스",
+		"web.tier.db.writer":        "프라이머리(쓰기)",
+		"web.tier.db.reader":        "레플리카(읽기)",
+		"web.tier.web.about":        "이 페이지 같은 정적 파일을 직접 제공하고, /visitor/ 요청은 애플리케이션 티어로 전달합니다.",
+		"web.tier.app.about":        "방명록의 목록, 상세, 쓰기, 삭제 화면과 JSON API를 만듭니다.",
+		"web.tier.db.about":         "쓰기는 프라이머리로, 읽기는 레플리카로 보냅니다.",
+		"web.served_by":             "이 페이지를 제공한 웹 인스턴스",
+		"error.title":               "오류",
+		"error.400":                 "요청이 올바르지 않습니다.",
+		"error.403":                 "이 작업을 할 권한이 없습니다.",
+		"error.404":                 "찾는 페이지나 글이 없습니다.",
+		"error.413":                 "보낸 내용이 너무 큽니다 (최대 64KiB).",
+		"error.422":                 "입력한 내용을 확인해 주세요.",
+		"error.500":                 "서버에 문제가 생겼습니다. 잠시 후 다시 시도해 주세요.",
+		"error.503":                 "데이터베이스를 잠시 사용할 수 없습니다. 잠시 후 다시 시도해 주세요.",
+		"error.back":                "방명록 홈으로",
+		"problem.required":          "필수 항목입니다.",
+		"problem.too_long":          "%d자 이하로 입력해 주세요.",
+		"problem.invalid_utf8":      "올바른 UTF-8 문자가 아닙니다.",
+		"problem.control_character": "쓸 수 없는 제어 문자가 들어 있습니다.",
+		"problem.invalid_email":     "올바른 이메일 주소를 입력해 주세요.",
+	},
+	En: {
+		"site":                      "Guestbook",
+		"nav.home":                  "Home",
+		"nav.guestbook":             "Guestbook",
+		"nav.list":                  "List",
+		"nav.write":                 "Write",
+		"lang.switch":               "한국어",
+		"home.title":                "The guestbook application tier",
+		"home.lead":                 "The application tier made this page itself. The web tier passes every /visitor/ request here, and the application tier reads and writes the guestbook in the database.",
+		"home.served_by":            "The instance that served this request",
+		"instance.id":               "Instance ID",
+		"instance.zone":             "Availability zone",
+		"instance.subnet":           "Subnet",
+		"instance.version":          "Version",
+		"home.cta":                  "Read the guestbook",
+		"list.title":                "Guestbook entries",
+		"list.empty":                "No entries yet. Be the first to write one.",
+		"list.older":                "Older entries",
+		"list.newest":               "Newest entries",
+		"entry.name":                "Name",
+		"entry.email":               "Email",
+		"entry.day":                 "Day",
+		"entry.content":             "Message",
+		"entry.created":             "Written at",
+		"entry.delete":              "Delete",
+		"entry.detail":              "Details",
+		"detail.title":              "Guestbook entry",
+		"detail.back":               "Back to the list",
+		"create.title":              "Write in the guestbook",
+		"create.submit":             "Post",
+		"create.hint.day":           "Leave empty for today's date.",
+		"create.invalid":            "Please check what you entered.",
+		"delete.title":              "Delete entry",
+		"delete.confirm":            "Delete this entry? This can't be undone.",
+		"delete.submit":             "Delete",
+		"delete.cancel":             "Cancel",
+		"delete.not_owner":          "Only the browser that wrote this entry, or the admin, may delete it.",
+		"delete.admin_token":        "Admin token",
+		"web.title":                 "The three-tier guestbook",
+		"web.lead":                  "An example of how a static web tier, an application tier and a replicated database fit together. Refresh the page to see which instance the load balancer sent you to.",
+		"web.diagram":               "The three tiers: browser to web tier to application tier to database",
+		"web.browser":               "Browser",
+		"web.tier.web":              "Web tier",
+		"web.tier.app":              "Application tier",
+		"web.tier.app.what":         "guestbook · API",
+		"web.tier.db":               "Database",
+		"web.tier.db.writer":        "primary (writes)",
+		"web.tier.db.reader":        "replica (reads)",
+		"web.tier.web.about":        "serves static files such as this page itself, and passes /visitor/ requests to the application tier.",
+		"web.tier.app.about":        "makes the guestbook's list, detail, write and delete pages and its JSON API.",
+		"web.tier.db.about":         "takes writes on the primary and serves reads from the replicas.",
+		"web.served_by":             "The web instance that served this page",
+		"error.title":               "Error",
+		"error.400":                 "The request is malformed.",
+		"error.403":                 "You may not do that.",
+		"error.404":                 "There is no such page or entry.",
+		"error.413":                 "What you sent is too large (64 KiB at most).",
+		"error.422":                 "Please check what you entered.",
+		"error.500":                 "Something went wrong on the server. Please try again shortly.",
+		"error.503":                 "The database is unavailable for a moment. Please try again shortly.",
+		"error.back":                "Guestbook home",
+		"problem.required":          "This field is required.",
+		"problem.too_long":          "Use at most %d characters.",
+		"problem.invalid_utf8":      "This is not valid UTF-8 text.",
+		"problem.control_character": "This contains a control character that is not allowed.",
+		"problem.invalid_email":     "Enter a valid email address.",
+	},
+}

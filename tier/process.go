@@ -1,0 +1,184 @@
+// Package tier assembles the tiers that one guestbook process serves (role
+// web, app or all) with their store and listener, and runs them until told to
+// stop.
+package tier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/guestbook/guestbook/assets"
+	"github.com/guestbook/guestbook/config"
+	"github.com/guestbook/guestbook/store"
+	"github.com/guestbook/guestbook/tier/app"
+	"github.com/guestbook/guestbook/tier/web"
+)
+
+// Roles a process can take.
+const (
+	RoleWeb = "web"
+	RoleApp = "app"
+	RoleAll = "all"
+)
+
+// Server timeouts: a slow or idle client can't hold a connection forever,
+// and a request in flight gets ShutdownTimeout to finish on SIGTERM.
+const (
+	ReadHeaderTimeout = 5 * time.Second
+	ReadTimeout       = 30 * time.Second
+	WriteTimeout      = 60 * time.Second
+	IdleTimeout       = 120 * time.Second
+	ShutdownTimeout   = 30 * time.Second
+)
+
+// Options say what a process serves.
+type Options struct {
+	Config config.Config
+	Role   string
+	// Migrate applies pending migrations before serving (always done on
+	// SQLite, the embedded default).
+	Migrate bool
+	Version string
+	Log     *slog.Logger
+}
+
+// Process is one running guestbook: its listener, its HTTP server and, for
+// roles app and all, its store.
+type Process struct {
+	log      *slog.Logger
+	db       *store.DB
+	listener net.Listener
+	server   *http.Server
+}
+
+// Open prepares everything a role needs and binds its listener, so a test can
+// start it on port 0 and read Addr. On error nothing is left open.
+func Open(ctx context.Context, opts Options) (p *Process, err error) {
+	cfg := opts.Config
+	p = &Process{log: opts.Log}
+	defer func() {
+		if err != nil {
+			p.Close()
+		}
+	}()
+	static := assets.NewStatic()
+
+	var handler http.Handler
+	addr := cfg.Web.Listen
+	switch opts.Role {
+	case RoleApp, RoleAll:
+		if p.db, err = openStore(ctx, cfg.Database, opts.Migrate, opts.Log); err != nil {
+			return nil, err
+		}
+		appTier := app.New(p.db, app.Options{
+			Instance: cfg.Instance, AdminToken: cfg.App.AdminToken,
+			Version: opts.Version, Static: static, Log: opts.Log,
+		})
+		handler = appTier
+		if opts.Role == RoleApp {
+			addr = cfg.App.Listen
+			break
+		}
+		if handler, err = web.New(web.Options{
+			Instance: cfg.Instance, Version: opts.Version, Static: static, Log: opts.Log,
+			App: appTier, Ready: appTier.Ready,
+		}); err != nil {
+			return nil, err
+		}
+	case RoleWeb:
+		proxy, err := web.NewProxy(cfg.Web.Upstreams, opts.Log)
+		if err != nil {
+			return nil, err
+		}
+		if handler, err = web.New(web.Options{
+			Instance: cfg.Instance, Version: opts.Version, Static: static, Log: opts.Log, App: proxy,
+		}); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("--role: %q is not web, app or all", opts.Role)
+	}
+
+	if p.listener, err = net.Listen("tcp", addr); err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	p.server = &http.Server{
+		Handler:           accessLog(opts.Log, handler),
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		ReadTimeout:       ReadTimeout,
+		WriteTimeout:      WriteTimeout,
+		IdleTimeout:       IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(opts.Log.Handler(), slog.LevelWarn),
+	}
+	return p, nil
+}
+
+// openStore migrates when asked (or on SQLite, so that the embedded default
+// needs no step of its own), opens the store, and refuses a schema that is
+// behind this binary.
+func openStore(ctx context.Context, cfg config.Database, migrate bool, log *slog.Logger) (*store.DB, error) {
+	if migrate || cfg.Driver == "sqlite" {
+		mg, err := store.OpenMigrator(ctx, cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		err = mg.Up(ctx)
+		mg.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	db, err := store.Open(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.CheckSchema(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Addr is the address the listener is bound to.
+func (p *Process) Addr() string { return p.listener.Addr().String() }
+
+// Run serves until ctx ends, then stops taking connections and lets requests
+// in flight finish (up to ShutdownTimeout), so no acknowledged write is lost.
+func (p *Process) Run(ctx context.Context) error {
+	p.log.Info("listening", "addr", p.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- p.server.Serve(p.listener) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	p.log.Info("shutting down", "grace", ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+	defer cancel()
+	if err := p.server.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	p.log.Info("stopped")
+	return nil
+}
+
+// Close releases the listener (already closed if Run returned) and the store.
+func (p *Process) Close() error {
+	if p.listener != nil {
+		p.listener.Close()
+	}
+	if p.db != nil {
+		return p.db.Close()
+	}
+	return nil
+}
