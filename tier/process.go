@@ -58,9 +58,9 @@ type Process struct {
 
 // Open prepares everything a role needs and binds its listener, so a test can
 // start it on port 0 and read Addr. On error nothing is left open.
-func Open(ctx context.Context, opts Options) (p *Process, err error) {
+func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 	cfg := opts.Config
-	p = &Process{log: opts.Log}
+	p := &Process{log: opts.Log} // not the named result: "return nil, err" must not hide it from the cleanup
 	defer func() {
 		if err != nil {
 			p.Close()

@@ -1,0 +1,125 @@
+// Package storetest gives tests real databases: a migrated SQLite file in a
+// temp dir, or a fresh database on the MariaDB server that scripts/with-mariadb
+// started (GBTEST_MYSQL_DSN). Each is removed when the test ends.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/guestbook/guestbook/config"
+	"github.com/guestbook/guestbook/store"
+)
+
+// Drivers are the database drivers every store test runs on.
+var Drivers = []string{"sqlite", "mysql"}
+
+// Config returns a database configuration for driver on a fresh, empty
+// database (not migrated) that is dropped when t ends.
+func Config(t testing.TB, driver string) config.Database {
+	t.Helper()
+	cfg := config.Default().Database
+	cfg.Driver = driver
+	cfg.ConnectTimeout = 10 * time.Second
+	switch driver {
+	case "sqlite":
+		cfg.Primary = filepath.Join(t.TempDir(), "guestbook.db")
+	case "mysql":
+		cfg.Primary = NewMySQLDatabase(t)
+	default:
+		t.Fatalf("storetest: unknown driver %q", driver)
+	}
+	return cfg
+}
+
+// Open returns a migrated store on a fresh database of driver, closed and
+// dropped when t ends.
+func Open(t testing.TB, driver string) (*store.DB, config.Database) {
+	t.Helper()
+	cfg := Config(t, driver)
+	Migrate(t, cfg)
+	db, err := store.Open(context.Background(), cfg, Logger(t))
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, cfg
+}
+
+// Migrate brings cfg's database up to the newest schema.
+func Migrate(t testing.TB, cfg config.Database) {
+	t.Helper()
+	mg, err := store.OpenMigrator(context.Background(), cfg, Logger(t))
+	if err != nil {
+		t.Fatalf("open migrator: %v", err)
+	}
+	defer mg.Close()
+	if err := mg.Up(context.Background()); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
+}
+
+// ServerDSN is the DSN of the test MariaDB server, with no database. Without
+// GBTEST_MYSQL_DSN the test is skipped, unless GBTEST_REQUIRE_MYSQL is set
+// (as make test sets it), where a skip would hide a missing server.
+func ServerDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv("GBTEST_MYSQL_DSN")
+	if dsn == "" {
+		if os.Getenv("GBTEST_REQUIRE_MYSQL") != "" {
+			t.Fatal("GBTEST_REQUIRE_MYSQL is set but GBTEST_MYSQL_DSN is not: run the tests through scripts/with-mariadb")
+		}
+		t.Skip("needs MariaDB: run `make test`, or set GBTEST_MYSQL_DSN=root@tcp(127.0.0.1:3306)/")
+	}
+	return dsn
+}
+
+// NewMySQLDatabase creates an empty database on the test server and returns
+// its DSN; the database is dropped when t ends.
+func NewMySQLDatabase(t testing.TB) string {
+	t.Helper()
+	c, err := mysql.ParseDSN(ServerDSN(t))
+	if err != nil {
+		t.Fatalf("GBTEST_MYSQL_DSN: %v", err)
+	}
+	admin, err := sql.Open("mysql", c.FormatDSN())
+	if err != nil {
+		t.Fatalf("connect to test server: %v", err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	name := "gbtest_" + randomHex(6)
+	if _, err := admin.Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name); err != nil {
+			t.Errorf("drop test database %s: %v", name, err)
+		}
+	})
+	c.DBName = name
+	return c.FormatDSN()
+}
+
+// Logger discards logs unless the test runs with -v, where they go to stderr.
+func Logger(t testing.TB) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

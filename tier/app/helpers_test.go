@@ -1,0 +1,129 @@
+package app_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/guestbook/guestbook/config"
+	"github.com/guestbook/guestbook/store"
+	"github.com/guestbook/guestbook/store/storetest"
+	"github.com/guestbook/guestbook/tier/app"
+)
+
+const adminToken = "admin-token-for-tests"
+
+// testApp is the app tier on a real listener over a real store.
+type testApp struct {
+	*httptest.Server
+	db  *store.DB
+	cfg config.Database
+}
+
+func newTestApp(t *testing.T) *testApp {
+	t.Helper()
+	return newTestAppOn(t, "sqlite")
+}
+
+func newTestAppOn(t *testing.T, driver string) *testApp {
+	t.Helper()
+	db, cfg := storetest.Open(t, driver)
+	srv := httptest.NewServer(app.New(db, app.Options{
+		Instance:   config.Instance{ID: "app-1", Zone: "ap-northeast-2a", Subnet: "10.0.2.0/24"},
+		AdminToken: adminToken,
+		Version:    "v-test",
+		Log:        storetest.Logger(t),
+		Now:        func() time.Time { return time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC) },
+	}))
+	t.Cleanup(srv.Close)
+	return &testApp{Server: srv, db: db, cfg: cfg}
+}
+
+// browser is a client with its own cookies that does not follow redirects,
+// so tests see the 303s.
+func (a *testApp) browser(t *testing.T) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+type response struct {
+	*http.Response
+	body string
+}
+
+func do(t *testing.T, c *http.Client, req *http.Request) response {
+	t.Helper()
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{resp, string(b)}
+}
+
+func (a *testApp) get(t *testing.T, c *http.Client, path string, header ...string) response {
+	t.Helper()
+	req, err := http.NewRequest("GET", a.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	return do(t, c, req)
+}
+
+func (a *testApp) postForm(t *testing.T, c *http.Client, path string, form url.Values, header ...string) response {
+	t.Helper()
+	req, err := http.NewRequest("POST", a.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	return do(t, c, req)
+}
+
+func (a *testApp) count(t *testing.T) int {
+	t.Helper()
+	p, err := a.db.ListEntries(t.Context(), 0, store.MaxPage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(p.Entries)
+}
+
+func wantStatus(t *testing.T, r response, status int) {
+	t.Helper()
+	if r.StatusCode != status {
+		t.Fatalf("%s %s: status %d, want %d; body:\n%s", r.Request.Method, r.Request.URL.Path, r.StatusCode, status, r.body)
+	}
+}
+
+func wantContains(t *testing.T, r response, parts ...string) {
+	t.Helper()
+	for _, p := range parts {
+		if !strings.Contains(r.body, p) {
+			t.Errorf("%s %s: body lacks %q", r.Request.Method, r.Request.URL.Path, p)
+		}
+	}
+}
+
+func entryForm(name, email, day, content string) url.Values {
+	return url.Values{"name": {name}, "email": {email}, "day": {day}, "content": {content}}
+}
