@@ -1,7 +1,7 @@
 package app_test
 
 import (
-		"net/http"
+	"net/http"
 	"testing"
 
 	"github.com/guestbook/guestbook/store"
