@@ -88,57 +88,73 @@ func decodeYAML(c *Config, data []byte) error {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return err
 	}
-	if err := checkKnownKeys(c, &doc); err != nil {
+	keyAt, err := checkKnownKeys(c, &doc)
+	if err != nil {
 		return err
 	}
 	if err := doc.Decode(c); err != nil {
-		return cleanYAMLError(err)
+		return cleanYAMLError(err, keyAt)
 	}
 	return nil
 }
 
 // checkKnownKeys names the first key in the document that Config lacks, with
 // its full dotted path and line, which yaml's own KnownFields error does not.
-func checkKnownKeys(c *Config, doc *yaml.Node) error {
+// It returns the dotted key on each line, to name the key of a bad value.
+func checkKnownKeys(c *Config, doc *yaml.Node) (map[int]string, error) {
+	keyAt := map[int]string{}
 	known := map[string]bool{}
 	for _, f := range fieldsOf(c) {
 		known[f.key] = true
 		known[strings.SplitN(f.key, ".", 2)[0]] = true
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
-		return nil
+		return keyAt, nil
 	}
 	top := doc.Content[0]
 	if top.Kind != yaml.MappingNode {
-		return fmt.Errorf("line %d: the file must be a mapping of sections (web, app, database, ...)", top.Line)
+		return nil, fmt.Errorf("line %d: the file must be a mapping of sections (web, app, database, ...)", top.Line)
 	}
 	for i := 0; i+1 < len(top.Content); i += 2 {
 		section, body := top.Content[i], top.Content[i+1]
 		if !known[section.Value] {
-			return fmt.Errorf("line %d: unknown key %q", section.Line, section.Value)
+			return nil, fmt.Errorf("line %d: unknown key %q", section.Line, section.Value)
 		}
 		if body.Kind == yaml.ScalarNode && body.Tag == "!!null" {
 			continue
 		}
 		if body.Kind != yaml.MappingNode {
-			return fmt.Errorf("line %d: %s must be a mapping of keys", body.Line, section.Value)
+			return nil, fmt.Errorf("line %d: %s must be a mapping of keys", body.Line, section.Value)
 		}
 		for j := 0; j+1 < len(body.Content); j += 2 {
 			name := section.Value + "." + body.Content[j].Value
 			if !known[name] {
-				return fmt.Errorf("line %d: unknown key %q", body.Content[j].Line, name)
+				return nil, fmt.Errorf("line %d: unknown key %q", body.Content[j].Line, name)
+			}
+			keyAt[body.Content[j].Line] = name
+			keyAt[body.Content[j+1].Line] = name
+			for _, item := range body.Content[j+1].Content { // a list's items
+				keyAt[item.Line] = name
 			}
 		}
 	}
-	return nil
+	return keyAt, nil
 }
 
-func cleanYAMLError(err error) error {
+// cleanYAMLError keeps the first of yaml's errors, prefixed with the key
+// whose value it is about ("database.connect_timeout: line 2: cannot
+// unmarshal ...").
+func cleanYAMLError(err error, keyAt map[int]string) error {
 	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		return errors.New(strings.TrimSpace(te.Errors[0]))
+	if !errors.As(err, &te) || len(te.Errors) == 0 {
+		return err
 	}
-	return err
+	msg := strings.TrimSpace(te.Errors[0])
+	var line int
+	if _, scanErr := fmt.Sscanf(msg, "line %d:", &line); scanErr == nil && keyAt[line] != "" {
+		return fmt.Errorf("%s: %s", keyAt[line], msg)
+	}
+	return errors.New(msg)
 }
 
 func applyEnv(c *Config, environ []string) error {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -148,20 +147,8 @@ func TestADirtySchemaIsRefusedUntilForced(t *testing.T) {
 	}
 }
 
-// closedPort is a loopback port that nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
 func TestAnUnreachableDatabaseNamesItsHostNeverThePassword(t *testing.T) {
-	addr := closedPort(t)
+	addr := storetest.FreeAddr(t)
 	cfg := storetest.Config(t, "sqlite")
 	cfg.Driver = "mysql"
 	cfg.Primary = fmt.Sprintf("guestbook:pa55word-xyz@tcp(%s)/guestbook", addr)

@@ -1,0 +1,577 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// writeFile writes a configuration file in a temp dir and returns its path.
+func writeFile(t *testing.T, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// mustLoad loads a configuration that is expected to be valid.
+func mustLoad(t *testing.T, path string, environ []string) Config {
+	t.Helper()
+	c, err := Load(path, environ)
+	if err != nil {
+		t.Fatalf("Load(%q, %q): %v", path, environ, err)
+	}
+	return c
+}
+
+// loadErr loads a configuration that is expected to be refused, and checks
+// that the error says every one of want.
+func loadErr(t *testing.T, path string, environ []string, want ...string) error {
+	t.Helper()
+	_, err := Load(path, environ)
+	if err == nil {
+		t.Fatalf("Load(%q, %q) succeeded, want an error saying %q", path, environ, want)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not say %q", err, w)
+		}
+	}
+	return err
+}
+
+func hostname(t *testing.T) string {
+	t.Helper()
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		t.Skipf("no hostname to compare with: %v", err)
+	}
+	return host
+}
+
+func TestLoadWithNothingSetGivesTheDocumentedDefaults(t *testing.T) {
+	c := mustLoad(t, "", nil)
+	want := Config{
+		Web: Web{Listen: ":8080"},
+		App: App{Listen: ":8081"},
+		Database: Database{
+			Driver:          "sqlite",
+			Primary:         "guestbook.db",
+			ConnectTimeout:  30 * time.Second,
+			MaxOpenConns:    20,
+			MaxIdleConns:    10,
+			ConnMaxLifetime: 5 * time.Minute,
+		},
+		Instance: Instance{ID: hostname(t)},
+		Log:      Log{Format: "text", Level: "info"},
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("defaults:\n got %+v\nwant %+v", c, want)
+	}
+	if !reflect.DeepEqual(Default(), want) {
+		t.Errorf("Default() differs from what Load gives with nothing set:\n got %+v\nwant %+v", Default(), want)
+	}
+}
+
+func TestLoadIgnoresVariablesWithoutTheGuestbookPrefix(t *testing.T) {
+	c := mustLoad(t, "", []string{"PATH=/bin", "GBTEST_MYSQL_DSN=root@tcp(127.0.0.1:1)/", "GUESTBOOK=1", "NOEQUALS"})
+	if c.Web.Listen != ":8080" {
+		t.Errorf("web.listen = %q, want the default", c.Web.Listen)
+	}
+}
+
+func TestLoadFileSetsEveryKind(t *testing.T) {
+	path := writeFile(t, `
+web:
+  listen: "127.0.0.1:9000"
+  upstreams:
+    - http://10.0.2.10:8081
+    - https://app.internal:8443
+app:
+  listen: ":9001"
+  admin_token: "t0ken"
+database:
+  driver: mysql
+  primary: "gb:pw@tcp(db1:3306)/guestbook"
+  replicas: ["gb:pw@tcp(db2:3306)/guestbook"]
+  connect_timeout: 2s
+  max_open_conns: 7
+  max_idle_conns: 3
+  conn_max_lifetime: 90s
+instance:
+  id: web-1
+  zone: ap-northeast-2a
+  subnet: 10.0.1.0/24
+log:
+  format: json
+  level: debug
+`)
+	c := mustLoad(t, path, nil)
+	want := Config{
+		Web: Web{Listen: "127.0.0.1:9000", Upstreams: []string{"http://10.0.2.10:8081", "https://app.internal:8443"}},
+		App: App{Listen: ":9001", AdminToken: "t0ken"},
+		Database: Database{
+			Driver:          "mysql",
+			Primary:         "gb:pw@tcp(db1:3306)/guestbook",
+			Replicas:        []string{"gb:pw@tcp(db2:3306)/guestbook"},
+			ConnectTimeout:  2 * time.Second,
+			MaxOpenConns:    7,
+			MaxIdleConns:    3,
+			ConnMaxLifetime: 90 * time.Second,
+		},
+		Instance: Instance{ID: "web-1", Zone: "ap-northeast-2a", Subnet: "10.0.1.0/24"},
+		Log:      Log{Format: "json", Level: "debug"},
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("loaded:\n got %+v\nwant %+v", c, want)
+	}
+}
+
+func TestLoadFileKeepsDefaultsForKeysItLeavesOut(t *testing.T) {
+	path := writeFile(t, "log:\n  level: warn\n")
+	c := mustLoad(t, path, nil)
+	want := Default()
+	want.Log.Level = "warn"
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("loaded:\n got %+v\nwant %+v", c, want)
+	}
+}
+
+func TestLoadEmptyFileGivesDefaults(t *testing.T) {
+	for name, text := range map[string]string{"empty": "", "blank": "\n  \n", "comments only": "# nothing\n"} {
+		t.Run(name, func(t *testing.T) {
+			c := mustLoad(t, writeFile(t, text), nil)
+			if !reflect.DeepEqual(c, Default()) {
+				t.Errorf("got %+v, want the defaults", c)
+			}
+		})
+	}
+}
+
+func TestLoadEmptySectionKeepsItsDefaults(t *testing.T) {
+	c := mustLoad(t, writeFile(t, "web:\nlog:\n"), nil)
+	if !reflect.DeepEqual(c, Default()) {
+		t.Errorf("got %+v, want the defaults", c)
+	}
+}
+
+func TestLoadVariableOverridesFile(t *testing.T) {
+	path := writeFile(t, `
+web:
+  listen: ":9000"
+database:
+  max_open_conns: 7
+  connect_timeout: 2s
+instance:
+  id: from-file
+`)
+	c := mustLoad(t, path, []string{
+		"GUESTBOOK_WEB_LISTEN=:9100",
+		"GUESTBOOK_DATABASE_MAX_OPEN_CONNS=50",
+		"GUESTBOOK_INSTANCE_ID=from-env",
+	})
+	if c.Web.Listen != ":9100" {
+		t.Errorf("web.listen = %q, want the variable's :9100", c.Web.Listen)
+	}
+	if c.Database.MaxOpenConns != 50 {
+		t.Errorf("database.max_open_conns = %d, want the variable's 50", c.Database.MaxOpenConns)
+	}
+	if c.Instance.ID != "from-env" {
+		t.Errorf("instance.id = %q, want the variable's from-env", c.Instance.ID)
+	}
+	if c.Database.ConnectTimeout != 2*time.Second {
+		t.Errorf("database.connect_timeout = %s, want the file's 2s (no variable set it)", c.Database.ConnectTimeout)
+	}
+}
+
+func TestLoadVariableSetsEveryKey(t *testing.T) {
+	c := mustLoad(t, "", []string{
+		"GUESTBOOK_WEB_LISTEN=127.0.0.1:9000",
+		"GUESTBOOK_WEB_UPSTREAMS=http://a:8081",
+		"GUESTBOOK_APP_LISTEN=:9001",
+		"GUESTBOOK_APP_ADMIN_TOKEN=t0ken",
+		"GUESTBOOK_DATABASE_DRIVER=mysql",
+		"GUESTBOOK_DATABASE_PRIMARY=gb:pw@tcp(db1:3306)/guestbook",
+		"GUESTBOOK_DATABASE_REPLICAS=gb:pw@tcp(db2:3306)/guestbook",
+		"GUESTBOOK_DATABASE_CONNECT_TIMEOUT=500ms",
+		"GUESTBOOK_DATABASE_MAX_OPEN_CONNS=7",
+		"GUESTBOOK_DATABASE_MAX_IDLE_CONNS=0",
+		"GUESTBOOK_DATABASE_CONN_MAX_LIFETIME=1h",
+		"GUESTBOOK_INSTANCE_ID=app-1",
+		"GUESTBOOK_INSTANCE_ZONE=zone-b",
+		"GUESTBOOK_INSTANCE_SUBNET=10.0.2.0/24",
+		"GUESTBOOK_LOG_FORMAT=json",
+		"GUESTBOOK_LOG_LEVEL=error",
+	})
+	want := Config{
+		Web: Web{Listen: "127.0.0.1:9000", Upstreams: []string{"http://a:8081"}},
+		App: App{Listen: ":9001", AdminToken: "t0ken"},
+		Database: Database{
+			Driver:          "mysql",
+			Primary:         "gb:pw@tcp(db1:3306)/guestbook",
+			Replicas:        []string{"gb:pw@tcp(db2:3306)/guestbook"},
+			ConnectTimeout:  500 * time.Millisecond,
+			MaxOpenConns:    7,
+			MaxIdleConns:    0,
+			ConnMaxLifetime: time.Hour,
+		},
+		Instance: Instance{ID: "app-1", Zone: "zone-b", Subnet: "10.0.2.0/24"},
+		Log:      Log{Format: "json", Level: "error"},
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("loaded:\n got %+v\nwant %+v", c, want)
+	}
+}
+
+func TestLoadListVariableIsCommaSeparatedWithSpacesTrimmed(t *testing.T) {
+	tests := []struct {
+		value string
+		want  []string
+	}{
+		{"http://a:8081", []string{"http://a:8081"}},
+		{"http://a:8081,http://b:8081", []string{"http://a:8081", "http://b:8081"}},
+		{" http://a:8081 ,  http://b:8081 ", []string{"http://a:8081", "http://b:8081"}},
+		{"http://a:8081,,http://b:8081,", []string{"http://a:8081", "http://b:8081"}},
+		{"", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			c := mustLoad(t, "", []string{"GUESTBOOK_WEB_UPSTREAMS=" + tt.value})
+			if !reflect.DeepEqual(c.Web.Upstreams, tt.want) {
+				t.Errorf("web.upstreams = %q, want %q", c.Web.Upstreams, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadListVariableReplacesTheFilesList(t *testing.T) {
+	path := writeFile(t, "web:\n  upstreams: [\"http://file:8081\", \"http://file2:8081\"]\n")
+	c := mustLoad(t, path, []string{"GUESTBOOK_WEB_UPSTREAMS=http://env:8081"})
+	if want := []string{"http://env:8081"}; !reflect.DeepEqual(c.Web.Upstreams, want) {
+		t.Errorf("web.upstreams = %q, want %q", c.Web.Upstreams, want)
+	}
+}
+
+func TestLoadDurationsAreGoDurations(t *testing.T) {
+	tests := []struct {
+		text string
+		want time.Duration
+	}{
+		{"2s", 2 * time.Second},
+		{"500ms", 500 * time.Millisecond},
+		{"1m30s", 90 * time.Second},
+		{"0s", 0},
+	}
+	for _, tt := range tests {
+		t.Run("file "+tt.text, func(t *testing.T) {
+			c := mustLoad(t, writeFile(t, "database:\n  connect_timeout: "+tt.text+"\n"), nil)
+			if c.Database.ConnectTimeout != tt.want {
+				t.Errorf("database.connect_timeout = %s, want %s", c.Database.ConnectTimeout, tt.want)
+			}
+		})
+		t.Run("variable "+tt.text, func(t *testing.T) {
+			c := mustLoad(t, "", []string{"GUESTBOOK_DATABASE_CONNECT_TIMEOUT=" + tt.text})
+			if c.Database.ConnectTimeout != tt.want {
+				t.Errorf("database.connect_timeout = %s, want %s", c.Database.ConnectTimeout, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadUnknownKeyInFileNamesTheDottedKeyAndLine(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		want []string
+	}{
+		{"misspelt key", "web:\n  listen: \":9000\"\n  listn: \":9001\"\n", []string{`"web.listn"`, "line 3"}},
+		{"key in the wrong section", "app:\n  upstreams: [\"http://a:1\"]\n", []string{`"app.upstreams"`, "line 2"}},
+		{"unknown section", "log:\n  level: info\nwebb:\n  listen: \":9000\"\n", []string{`"webb"`, "line 3"}},
+		{"key at the top level", "listen: \":9000\"\n", []string{`"listen"`, "line 1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeFile(t, tt.text)
+			loadErr(t, path, nil, append(tt.want, path)...)
+		})
+	}
+}
+
+func TestLoadFileThatIsNotAMappingOfSectionsIsAnError(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		want string
+	}{
+		{"a list", "- web\n- app\n", "line 1"},
+		{"a section that is a list", "web:\n  - listen\n", "web must be a mapping"},
+		{"a section that is a scalar", "web: \":8080\"\n", "web must be a mapping"},
+		{"not YAML", "web:\n  listen: [\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			loadErr(t, writeFile(t, tt.text), nil, tt.want)
+		})
+	}
+}
+
+func TestLoadBadValueInFileNamesTheKeyAndLine(t *testing.T) {
+	tests := []struct {
+		name, text, key string
+	}{
+		{"duration", "database:\n  connect_timeout: soon\n", "database.connect_timeout"},
+		{"whole number", "database:\n  max_open_conns: many\n", "database.max_open_conns"},
+		{"list item", "web:\n  upstreams:\n    - {a: b}\n", "web.upstreams"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeFile(t, tt.text)
+			loadErr(t, path, nil, path, tt.key+": line ")
+		})
+	}
+}
+
+func TestLoadUnknownGuestbookVariableIsAnErrorNamingIt(t *testing.T) {
+	for _, name := range []string{"GUESTBOOK_WEB_LISTN", "GUESTBOOK_DATABASE", "GUESTBOOK_", "GUESTBOOK_web_listen"} {
+		t.Run(name, func(t *testing.T) {
+			err := loadErr(t, "", []string{"GUESTBOOK_LOG_LEVEL=debug", name + "=x"}, name)
+			if !strings.HasPrefix(err.Error(), name+":") {
+				t.Errorf("error %q does not start with the variable's name", err)
+			}
+		})
+	}
+}
+
+func TestLoadBadVariableValueNamesTheVariable(t *testing.T) {
+	tests := []struct {
+		name string
+		kv   string
+	}{
+		{"duration without a unit", "GUESTBOOK_DATABASE_CONNECT_TIMEOUT=30"},
+		{"duration that is a word", "GUESTBOOK_DATABASE_CONN_MAX_LIFETIME=forever"},
+		{"whole number that is a word", "GUESTBOOK_DATABASE_MAX_OPEN_CONNS=many"},
+		{"whole number with a fraction", "GUESTBOOK_DATABASE_MAX_IDLE_CONNS=1.5"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name, value, _ := strings.Cut(tt.kv, "=")
+			err := loadErr(t, "", []string{tt.kv}, name, value)
+			if !strings.HasPrefix(err.Error(), name+":") {
+				t.Errorf("error %q does not start with the variable's name", err)
+			}
+		})
+	}
+}
+
+func TestLoadFileThatCannotBeReadIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	t.Run("missing", func(t *testing.T) {
+		path := filepath.Join(dir, "missing.yaml")
+		loadErr(t, path, nil, "config file", path)
+	})
+	t.Run("a directory", func(t *testing.T) {
+		loadErr(t, dir, nil, "config file", dir)
+	})
+}
+
+func TestLoadEmptyInstanceIDInFileMeansTheHostname(t *testing.T) {
+	host := hostname(t)
+	c := mustLoad(t, writeFile(t, "instance:\n  id: \"\"\n  zone: z\n"), nil)
+	if c.Instance.ID != host {
+		t.Errorf("instance.id = %q, want the hostname %q", c.Instance.ID, host)
+	}
+	c = mustLoad(t, "", []string{"GUESTBOOK_INSTANCE_ID="})
+	if c.Instance.ID != host {
+		t.Errorf("with an empty GUESTBOOK_INSTANCE_ID, instance.id = %q, want the hostname %q", c.Instance.ID, host)
+	}
+}
+
+func TestLoadValidatesTheResult(t *testing.T) {
+	loadErr(t, writeFile(t, "database:\n  driver: postgres\n"), nil, "database.driver", "postgres")
+	loadErr(t, "", []string{"GUESTBOOK_LOG_LEVEL=loud"}, "log.level", "loud")
+}
+
+func TestValidateNamesTheKeyOfABadValue(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(c *Config)
+		key    string
+	}{
+		{"web.listen without a port", func(c *Config) { c.Web.Listen = "8080" }, "web.listen"},
+		{"web.listen empty", func(c *Config) { c.Web.Listen = "" }, "web.listen"},
+		{"app.listen a host only", func(c *Config) { c.App.Listen = "localhost" }, "app.listen"},
+		{"upstream with a misspelt scheme", func(c *Config) { c.Web.Upstreams = []string{"htp://x"} }, "web.upstreams"},
+		{"upstream that is not http", func(c *Config) { c.Web.Upstreams = []string{"ftp://app:8081"} }, "web.upstreams"},
+		{"upstream without a host", func(c *Config) { c.Web.Upstreams = []string{"http://"} }, "web.upstreams"},
+		{"upstream without a scheme", func(c *Config) { c.Web.Upstreams = []string{"app:8081"} }, "web.upstreams"},
+		{"upstream with a query", func(c *Config) { c.Web.Upstreams = []string{"http://app:8081/?x=1"} }, "web.upstreams"},
+		{"second upstream bad", func(c *Config) { c.Web.Upstreams = []string{"http://a:8081", "b:8081"} }, "web.upstreams"},
+		{"unknown driver", func(c *Config) { c.Database.Driver = "postgres" }, "database.driver"},
+		{"driver in capitals", func(c *Config) { c.Database.Driver = "MySQL" }, "database.driver"},
+		{"replicas with sqlite", func(c *Config) { c.Database.Replicas = []string{"gb@tcp(db2)/gb"} }, "database.replicas"},
+		{"empty primary", func(c *Config) { c.Database.Primary = " " }, "database.primary"},
+		{"negative connect_timeout", func(c *Config) { c.Database.ConnectTimeout = -time.Second }, "database.connect_timeout"},
+		{"max_open_conns 0", func(c *Config) { c.Database.MaxOpenConns = 0 }, "database.max_open_conns"},
+		{"negative max_idle_conns", func(c *Config) { c.Database.MaxIdleConns = -1 }, "database.max_idle_conns"},
+		{"conn_max_lifetime 0", func(c *Config) { c.Database.ConnMaxLifetime = 0 }, "database.conn_max_lifetime"},
+		{"log format xml", func(c *Config) { c.Log.Format = "xml" }, "log.format"},
+		{"log level verbose", func(c *Config) { c.Log.Level = "verbose" }, "log.level"},
+		{"log level in capitals", func(c *Config) { c.Log.Level = "INFO" }, "log.level"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			tt.change(&c)
+			err := c.Validate()
+			if err == nil {
+				t.Fatalf("Validate accepted %+v", c)
+			}
+			if !strings.HasPrefix(err.Error(), tt.key+": ") {
+				t.Errorf("error %q does not start with %q", err, tt.key+": ")
+			}
+		})
+	}
+}
+
+func TestValidateAcceptsGoodValues(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(c *Config)
+	}{
+		{"the defaults", func(c *Config) {}},
+		{"listen on a host and port", func(c *Config) { c.Web.Listen = "127.0.0.1:0"; c.App.Listen = "[::1]:8081" }},
+		{"http and https upstreams with a path", func(c *Config) {
+			c.Web.Upstreams = []string{"http://10.0.2.10:8081", "https://app.internal/base"}
+		}},
+		{"mysql with replicas", func(c *Config) {
+			c.Database.Driver = "mysql"
+			c.Database.Primary = "gb:pw@tcp(db1:3306)/gb"
+			c.Database.Replicas = []string{"gb:pw@tcp(db2:3306)/gb"}
+		}},
+		{"no idle connections", func(c *Config) { c.Database.MaxIdleConns = 0 }},
+		{"json logs at every level", func(c *Config) { c.Log.Format = "json"; c.Log.Level = "debug" }},
+		{"warn", func(c *Config) { c.Log.Level = "warn" }},
+		{"error", func(c *Config) { c.Log.Level = "error" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			tt.change(&c)
+			if err := c.Validate(); err != nil {
+				t.Errorf("Validate: %v", err)
+			}
+		})
+	}
+}
+
+func TestKeysNameEveryFieldWithItsVariable(t *testing.T) {
+	seen := map[string]bool{}
+	for _, k := range Keys() {
+		section, leaf, ok := strings.Cut(k.Name, ".")
+		if !ok || section == "" || leaf == "" || strings.Contains(leaf, ".") {
+			t.Errorf("key %q is not section.leaf", k.Name)
+		}
+		if want := "GUESTBOOK_" + strings.ToUpper(strings.ReplaceAll(k.Name, ".", "_")); k.Env != want {
+			t.Errorf("key %s has variable %s, want %s", k.Name, k.Env, want)
+		}
+		if seen[k.Name] {
+			t.Errorf("key %s listed twice", k.Name)
+		}
+		seen[k.Name] = true
+	}
+	for _, k := range []string{"web.listen", "database.connect_timeout", "instance.id", "log.level"} {
+		if !seen[k] {
+			t.Errorf("Keys() lacks %s", k)
+		}
+	}
+}
+
+// TestEveryKeyIsDocumentedInTheREADME fails when a key is added to Config
+// without a row in the README's configuration table.
+func TestEveryKeyIsDocumentedInTheREADME(t *testing.T) {
+	data, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(data)
+	for _, k := range Keys() {
+		row := "| `" + k.Name + "` | `" + k.Env + "` |"
+		if !strings.Contains(readme, row) {
+			t.Errorf("README.md has no configuration row starting %q", row)
+		}
+	}
+}
+
+// TestTheREADMEDocumentsNoKeyThatDoesNotExist catches a row left behind when
+// a key is renamed or removed.
+func TestTheREADMEDocumentsNoKeyThatDoesNotExist(t *testing.T) {
+	data, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	for _, k := range Keys() {
+		known[k.Name] = true
+		known[k.Env] = true
+	}
+	rows := 0
+	for _, line := range strings.Split(string(data), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 4 || !strings.HasPrefix(strings.TrimSpace(cells[2]), "`GUESTBOOK_") {
+			continue
+		}
+		rows++
+		for _, cell := range cells[1:3] {
+			name := strings.Trim(strings.TrimSpace(cell), "`")
+			if !known[name] {
+				t.Errorf("README.md documents %q, which is not a key or variable: %s", name, line)
+			}
+		}
+	}
+	if rows != len(Keys()) {
+		t.Errorf("README.md's configuration table has %d rows, want one per key (%d)", rows, len(Keys()))
+	}
+}
+
+// TestTheExampleConfigHasEveryKeyWithItsDefault fails when a key is added to
+// Config without a line in config.example.yaml, or when a default changes in
+// one place and not the other.
+func TestTheExampleConfigHasEveryKeyWithItsDefault(t *testing.T) {
+	const path = "../config.example.yaml"
+	c, err := Load(path, nil)
+	if err != nil {
+		t.Fatalf("config.example.yaml does not load: %v", err)
+	}
+	// "upstreams: []" loads as an empty list, the default is nil: both are none.
+	if len(c.Web.Upstreams) == 0 {
+		c.Web.Upstreams = nil
+	}
+	if len(c.Database.Replicas) == 0 {
+		c.Database.Replicas = nil
+	}
+	if !reflect.DeepEqual(c, Default()) {
+		t.Errorf("config.example.yaml's values differ from the defaults:\n file %+v\n want %+v", c, Default())
+	}
+
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]map[string]any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("config.example.yaml: %v", err)
+	}
+	for _, k := range Keys() {
+		section, leaf, _ := strings.Cut(k.Name, ".")
+		if _, ok := doc[section][leaf]; !ok {
+			t.Errorf("config.example.yaml lacks %s (%q under %q)", k.Name, leaf, section+":")
+		}
+	}
+}
