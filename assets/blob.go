@@ -21,6 +21,10 @@ type Blob struct {
 	contentType string
 	etag        string // quoted, of data
 	hash        string // hex, first 16 digits of the SHA-256 of data
+	// Header values made once: a response assigns them instead of building
+	// and canonicalizing strings per request. Each has cap == len, so an
+	// append by someone else copies rather than writes into ours.
+	typeValue, etagValue, gzETagValue, lenValue, gzLenValue []string
 }
 
 // NewBlob prepares data to be served as contentType.
@@ -33,29 +37,80 @@ func NewBlob(data []byte, contentType string) *Blob {
 			b.gz = gz
 		}
 	}
+	b.typeValue = value(contentType)
+	b.etagValue, b.gzETagValue = value(b.etag), value(`"`+b.hash+`-gz"`)
+	b.lenValue, b.gzLenValue = value(strconv.Itoa(len(b.data))), value(strconv.Itoa(len(b.gz)))
 	return b
 }
+
+func value(s string) []string { return []string{s}[:1:1] }
+
+// Shared header values.
+var (
+	nosniffValue      = value("nosniff")
+	gzipValue         = value("gzip")
+	varyEncodingValue = value("Accept-Encoding")
+	bytesValue        = value("bytes")
+)
 
 // Hash is a short hex digest of the content, for content-hashed names.
 func (b *Blob) Hash() string { return b.hash }
 
+// CacheControl is a Cache-Control header value, made once.
+type CacheControl []string
+
+// NewCacheControl makes a Cache-Control value for Serve.
+func NewCacheControl(s string) CacheControl { return CacheControl(value(s)) }
+
 // Serve writes the blob with cacheControl, honouring If-None-Match (304),
-// Range and HEAD, and sends the gzip copy to clients that accept gzip.
-func (b *Blob) Serve(w http.ResponseWriter, r *http.Request, cacheControl string) {
+// Range and HEAD, and sends the gzip copy to clients that accept gzip. The
+// common case (a whole body, or a 304) writes prepared values straight into
+// the header; only Range requests go through http.ServeContent.
+func (b *Blob) Serve(w http.ResponseWriter, r *http.Request, cacheControl CacheControl) {
 	h := w.Header()
-	h.Set("Content-Type", b.contentType)
-	h.Set("Cache-Control", cacheControl)
-	h.Set("X-Content-Type-Options", "nosniff")
-	body, etag := b.data, b.etag
+	h["Content-Type"] = b.typeValue
+	h["Cache-Control"] = cacheControl
+	h["X-Content-Type-Options"] = nosniffValue
+	h["Accept-Ranges"] = bytesValue
+	body, etag, etagValue, lenValue := b.data, b.etag, b.etagValue, b.lenValue
 	if b.gz != nil {
-		h.Add("Vary", "Accept-Encoding")
+		if vary := h["Vary"]; vary == nil {
+			h["Vary"] = varyEncodingValue
+		} else {
+			h["Vary"] = append(vary, "Accept-Encoding")
+		}
 		if AcceptsGzip(r.Header.Get("Accept-Encoding")) {
-			body, etag = b.gz, `"`+b.hash+`-gz"`
-			h.Set("Content-Encoding", "gzip")
+			body, etag, etagValue, lenValue = b.gz, b.gzETagValue[0], b.gzETagValue, b.gzLenValue
+			h["Content-Encoding"] = gzipValue
 		}
 	}
-	h.Set("ETag", etag)
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+	h["Etag"] = etagValue
+	if r.Header.Get("Range") != "" {
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+		return
+	}
+	if inm := r.Header.Get("If-None-Match"); inm != "" && etagListed(inm, etag) {
+		delete(h, "Content-Type")
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h["Content-Length"] = lenValue
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
+}
+
+// etagListed reports whether an If-None-Match list names etag ("*" names
+// any), comparing weakly as RFC 9110 says for If-None-Match.
+func etagListed(list, etag string) bool {
+	for _, tag := range strings.Split(list, ",") {
+		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+		if tag == "*" || tag == etag {
+			return true
+		}
+	}
+	return false
 }
 
 // AcceptsGzip reports whether an Accept-Encoding header allows gzip: named

@@ -113,7 +113,7 @@ func TestBlobSkipsGzipWhenItWouldNotBeSmaller(t *testing.T) {
 func TestBlobSetsTheGivenCacheControlAndNosniff(t *testing.T) {
 	b := assets.NewBlob([]byte("x"), "text/plain")
 	rec := httptest.NewRecorder()
-	b.Serve(rec, httptest.NewRequest("GET", "/", nil), "private, max-age=7")
+	b.Serve(rec, httptest.NewRequest("GET", "/", nil), assets.NewCacheControl("private, max-age=7"))
 	if got := rec.Header().Get("Cache-Control"); got != "private, max-age=7" {
 		t.Errorf("Cache-Control = %q, want the value passed to Serve", got)
 	}

@@ -10,9 +10,13 @@ import (
 // Cache-Control values: a content-hashed name never changes its content, so
 // caches keep it for a year; a plain name must be revalidated (its ETag makes
 // that a cheap 304).
+var (
+	CacheImmutable  = NewCacheControl("public, max-age=31536000, immutable")
+	CacheRevalidate = NewCacheControl("public, no-cache")
+	cacheDay        = NewCacheControl("public, max-age=86400")
+)
+
 const (
-	CacheImmutable   = "public, max-age=31536000, immutable"
-	CacheRevalidate  = "public, no-cache"
 	staticURLPrefix  = "/static/"
 	faviconAssetName = "favicon.svg"
 )
@@ -66,7 +70,7 @@ func (s *Static) URL(name string) string {
 // ServeHTTP serves GET and HEAD /static/{name} and /favicon.ico.
 func (s *Static) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/favicon.ico" {
-		s.byName[faviconAssetName].Serve(w, r, "public, max-age=86400")
+		s.byName[faviconAssetName].Serve(w, r, cacheDay)
 		return
 	}
 	name, ok := strings.CutPrefix(r.URL.Path, staticURLPrefix)

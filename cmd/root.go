@@ -20,6 +20,9 @@ import (
 func Execute() int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	// After the first signal, stop catching them: a second one ends the
+	// process at once instead of waiting out the graceful shutdown.
+	context.AfterFunc(ctx, stop)
 	root := newRoot()
 	if err := root.ExecuteContext(ctx); err != nil {
 		msg := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
@@ -32,6 +35,7 @@ func Execute() int {
 // globals are the flags every command takes.
 type globals struct {
 	configFile string
+	sets       []string
 }
 
 func newRoot() *cobra.Command {
@@ -46,6 +50,7 @@ func newRoot() *cobra.Command {
 		},
 	}
 	root.PersistentFlags().StringVar(&g.configFile, "config", "", "YAML configuration file (see config.example.yaml)")
+	root.PersistentFlags().StringArrayVar(&g.sets, "set", nil, "set a configuration key, over the file and the variables: --set web.listen=:9090 (repeatable)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
 	root.AddCommand(newServe(g), newMigrate(g), newVersion())
 	return root
@@ -53,7 +58,7 @@ func newRoot() *cobra.Command {
 
 // load reads the configuration and builds the logger it asks for.
 func (g *globals) load() (config.Config, *slog.Logger, error) {
-	cfg, err := config.Load(g.configFile, os.Environ())
+	cfg, err := config.Load(g.configFile, os.Environ(), g.sets...)
 	if err != nil {
 		return cfg, nil, err
 	}

@@ -1,11 +1,12 @@
 // Package config defines guestbook's configuration: one typed Config with its
 // defaults in one place, loaded from a YAML file, then environment variables,
-// then flags, and checked by Validate with messages that name the key.
+// then --set flags, and checked by Validate with messages that name the key.
 package config
 
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -30,6 +31,13 @@ type Web struct {
 	// Upstreams are the app tier's base URLs that the web role proxies
 	// /visitor/ to, such as http://10.0.2.10:8081.
 	Upstreams []string `yaml:"upstreams"`
+	// HealthInterval is how often the web role checks each upstream's
+	// /healthz. Default 2s.
+	HealthInterval time.Duration `yaml:"health_interval"`
+	// TrustedProxies are the networks (CIDRs or addresses) of the load
+	// balancers in front of the web tier, whose X-Forwarded-* and
+	// X-Request-Id are believed. Default: none.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // App configures the application tier.
@@ -38,6 +46,10 @@ type App struct {
 	Listen string `yaml:"listen"`
 	// AdminToken may delete any entry. Empty (the default) means no admin.
 	AdminToken string `yaml:"admin_token"`
+	// TrustedProxies are the networks (CIDRs or addresses) of the web tier
+	// and load balancers in front of the app tier, whose X-Forwarded-* and
+	// X-Request-Id are believed. Default: none.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // Database configures the store.
@@ -82,7 +94,7 @@ type Log struct {
 func Default() Config {
 	host, _ := os.Hostname()
 	return Config{
-		Web: Web{Listen: ":8080"},
+		Web: Web{Listen: ":8080", HealthInterval: 2 * time.Second},
 		App: App{Listen: ":8081"},
 		Database: Database{
 			Driver:          "sqlite",
@@ -106,9 +118,18 @@ func (c Config) Validate() error {
 		return err
 	}
 	for _, u := range c.Web.Upstreams {
-		if err := checkBaseURL(u); err != nil {
+		if err := checkBaseURL(redact(u)); err != nil {
 			return fmt.Errorf("web.upstreams: %w", err)
 		}
+	}
+	if c.Web.HealthInterval < 100*time.Millisecond {
+		return fmt.Errorf("web.health_interval: %s is shorter than 100ms", c.Web.HealthInterval)
+	}
+	if err := checkNetworks("web.trusted_proxies", c.Web.TrustedProxies); err != nil {
+		return err
+	}
+	if err := checkNetworks("app.trusted_proxies", c.App.TrustedProxies); err != nil {
+		return err
 	}
 	switch c.Database.Driver {
 	case "sqlite":
@@ -122,8 +143,8 @@ func (c Config) Validate() error {
 	if strings.TrimSpace(c.Database.Primary) == "" {
 		return fmt.Errorf("database.primary: must be set")
 	}
-	if c.Database.ConnectTimeout < 0 {
-		return fmt.Errorf("database.connect_timeout: %s is negative", c.Database.ConnectTimeout)
+	if c.Database.ConnectTimeout <= 0 {
+		return fmt.Errorf("database.connect_timeout: must be positive, got %s", c.Database.ConnectTimeout)
 	}
 	if c.Database.MaxOpenConns < 1 {
 		return fmt.Errorf("database.max_open_conns: %d is less than 1", c.Database.MaxOpenConns)
@@ -152,6 +173,29 @@ func checkListen(key, addr string) error {
 		return fmt.Errorf("%s: %q is not host:port", key, addr)
 	}
 	return nil
+}
+
+func checkNetworks(key string, list []string) error {
+	for _, s := range list {
+		if _, err := netip.ParsePrefix(s); err == nil {
+			continue
+		}
+		if _, err := netip.ParseAddr(s); err != nil {
+			return fmt.Errorf("%s: %q is not a CIDR or an IP address", key, s)
+		}
+	}
+	return nil
+}
+
+// redact hides a password in a URL, so an error can quote it.
+func redact(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	if at := strings.LastIndex(raw, "@"); at >= 0 {
+		return "xxxxx" + raw[at:]
+	}
+	return raw
 }
 
 func checkBaseURL(raw string) error {

@@ -59,7 +59,7 @@ func hostname(t *testing.T) string {
 func TestLoadWithNothingSetGivesTheDocumentedDefaults(t *testing.T) {
 	c := mustLoad(t, "", nil)
 	want := Config{
-		Web: Web{Listen: ":8080"},
+		Web: Web{Listen: ":8080", HealthInterval: 2 * time.Second},
 		App: App{Listen: ":8081"},
 		Database: Database{
 			Driver:          "sqlite",
@@ -94,9 +94,12 @@ web:
   upstreams:
     - http://10.0.2.10:8081
     - https://app.internal:8443
+  health_interval: 750ms
+  trusted_proxies: ["10.0.0.0/16", "192.0.2.7"]
 app:
   listen: ":9001"
   admin_token: "t0ken"
+  trusted_proxies: ["10.0.1.0/24"]
 database:
   driver: mysql
   primary: "gb:pw@tcp(db1:3306)/guestbook"
@@ -115,8 +118,9 @@ log:
 `)
 	c := mustLoad(t, path, nil)
 	want := Config{
-		Web: Web{Listen: "127.0.0.1:9000", Upstreams: []string{"http://10.0.2.10:8081", "https://app.internal:8443"}},
-		App: App{Listen: ":9001", AdminToken: "t0ken"},
+		Web: Web{Listen: "127.0.0.1:9000", Upstreams: []string{"http://10.0.2.10:8081", "https://app.internal:8443"},
+			HealthInterval: 750 * time.Millisecond, TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"}},
+		App: App{Listen: ":9001", AdminToken: "t0ken", TrustedProxies: []string{"10.0.1.0/24"}},
 		Database: Database{
 			Driver:          "mysql",
 			Primary:         "gb:pw@tcp(db1:3306)/guestbook",
@@ -195,7 +199,10 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 	c := mustLoad(t, "", []string{
 		"GUESTBOOK_WEB_LISTEN=127.0.0.1:9000",
 		"GUESTBOOK_WEB_UPSTREAMS=http://a:8081",
+		"GUESTBOOK_WEB_HEALTH_INTERVAL=5s",
+		"GUESTBOOK_WEB_TRUSTED_PROXIES=10.0.0.0/16, 192.0.2.7",
 		"GUESTBOOK_APP_LISTEN=:9001",
+		"GUESTBOOK_APP_TRUSTED_PROXIES=10.0.1.0/24",
 		"GUESTBOOK_APP_ADMIN_TOKEN=t0ken",
 		"GUESTBOOK_DATABASE_DRIVER=mysql",
 		"GUESTBOOK_DATABASE_PRIMARY=gb:pw@tcp(db1:3306)/guestbook",
@@ -211,8 +218,9 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 		"GUESTBOOK_LOG_LEVEL=error",
 	})
 	want := Config{
-		Web: Web{Listen: "127.0.0.1:9000", Upstreams: []string{"http://a:8081"}},
-		App: App{Listen: ":9001", AdminToken: "t0ken"},
+		Web: Web{Listen: "127.0.0.1:9000", Upstreams: []string{"http://a:8081"},
+			HealthInterval: 5 * time.Second, TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"}},
+		App: App{Listen: ":9001", AdminToken: "t0ken", TrustedProxies: []string{"10.0.1.0/24"}},
 		Database: Database{
 			Driver:          "mysql",
 			Primary:         "gb:pw@tcp(db1:3306)/guestbook",
@@ -267,7 +275,7 @@ func TestLoadDurationsAreGoDurations(t *testing.T) {
 		{"2s", 2 * time.Second},
 		{"500ms", 500 * time.Millisecond},
 		{"1m30s", 90 * time.Second},
-		{"0s", 0},
+		{"250ms", 250 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run("file "+tt.text, func(t *testing.T) {
@@ -413,11 +421,15 @@ func TestValidateNamesTheKeyOfABadValue(t *testing.T) {
 		{"upstream without a scheme", func(c *Config) { c.Web.Upstreams = []string{"app:8081"} }, "web.upstreams"},
 		{"upstream with a query", func(c *Config) { c.Web.Upstreams = []string{"http://app:8081/?x=1"} }, "web.upstreams"},
 		{"second upstream bad", func(c *Config) { c.Web.Upstreams = []string{"http://a:8081", "b:8081"} }, "web.upstreams"},
+		{"health_interval too short", func(c *Config) { c.Web.HealthInterval = time.Millisecond }, "web.health_interval"},
+		{"web trusted proxy not a network", func(c *Config) { c.Web.TrustedProxies = []string{"10.0.0.0/33"} }, "web.trusted_proxies"},
+		{"app trusted proxy a name", func(c *Config) { c.App.TrustedProxies = []string{"lb.internal"} }, "app.trusted_proxies"},
 		{"unknown driver", func(c *Config) { c.Database.Driver = "postgres" }, "database.driver"},
 		{"driver in capitals", func(c *Config) { c.Database.Driver = "MySQL" }, "database.driver"},
 		{"replicas with sqlite", func(c *Config) { c.Database.Replicas = []string{"gb@tcp(db2)/gb"} }, "database.replicas"},
 		{"empty primary", func(c *Config) { c.Database.Primary = " " }, "database.primary"},
 		{"negative connect_timeout", func(c *Config) { c.Database.ConnectTimeout = -time.Second }, "database.connect_timeout"},
+		{"zero connect_timeout", func(c *Config) { c.Database.ConnectTimeout = 0 }, "database.connect_timeout"},
 		{"max_open_conns 0", func(c *Config) { c.Database.MaxOpenConns = 0 }, "database.max_open_conns"},
 		{"negative max_idle_conns", func(c *Config) { c.Database.MaxIdleConns = -1 }, "database.max_idle_conns"},
 		{"conn_max_lifetime 0", func(c *Config) { c.Database.ConnMaxLifetime = 0 }, "database.conn_max_lifetime"},
@@ -556,6 +568,12 @@ func TestTheExampleConfigHasEveryKeyWithItsDefault(t *testing.T) {
 	if len(c.Database.Replicas) == 0 {
 		c.Database.Replicas = nil
 	}
+	if len(c.Web.TrustedProxies) == 0 {
+		c.Web.TrustedProxies = nil
+	}
+	if len(c.App.TrustedProxies) == 0 {
+		c.App.TrustedProxies = nil
+	}
 	if !reflect.DeepEqual(c, Default()) {
 		t.Errorf("config.example.yaml's values differ from the defaults:\n file %+v\n want %+v", c, Default())
 	}
@@ -573,5 +591,36 @@ func TestTheExampleConfigHasEveryKeyWithItsDefault(t *testing.T) {
 		if _, ok := doc[section][leaf]; !ok {
 			t.Errorf("config.example.yaml lacks %s (%q under %q)", k.Name, leaf, section+":")
 		}
+	}
+}
+
+func TestSetOverridesBeatVariablesAndTheFile(t *testing.T) {
+	path := writeFile(t, "web:\n  listen: \":7000\"\n")
+	c, err := Load(path, []string{"GUESTBOOK_WEB_LISTEN=:7001", "GUESTBOOK_LOG_LEVEL=warn"},
+		"web.listen=:7002", "web.upstreams=http://a:1, http://b:2", "database.connect_timeout=3s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Web.Listen != ":7002" || len(c.Web.Upstreams) != 2 || c.Database.ConnectTimeout != 3*time.Second || c.Log.Level != "warn" {
+		t.Errorf("loaded %+v", c)
+	}
+}
+
+func TestSetRefusesUnknownKeysAndBadValues(t *testing.T) {
+	for override, want := range map[string]string{
+		"web.listn=:1":                 `unknown key "web.listn"`,
+		"web.listen":                   "want key=value",
+		"database.connect_timeout=abc": "database.connect_timeout",
+	} {
+		if _, err := Load("", nil, override); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("--set %s: error %v, want it to say %q", override, err, want)
+		}
+	}
+}
+
+func TestAnUpstreamErrorNeverQuotesItsPassword(t *testing.T) {
+	_, err := Load("", []string{"GUESTBOOK_WEB_UPSTREAMS=ftp://admin:hunter2@app:8081"})
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("error %v must exist and hide the password", err)
 	}
 }

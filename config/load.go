@@ -17,9 +17,10 @@ import (
 const EnvPrefix = "GUESTBOOK_"
 
 // Load builds the configuration: defaults, then the YAML file at path (if
-// path is not empty), then the GUESTBOOK_ variables in environ. An unknown
-// key or variable is an error that names it. The result is validated.
-func Load(path string, environ []string) (Config, error) {
+// path is not empty), then the GUESTBOOK_ variables in environ, then the
+// overrides ("key=value", from --set flags). An unknown key or variable is an
+// error that names it. The result is validated.
+func Load(path string, environ []string, overrides ...string) (Config, error) {
 	c := Default()
 	if path != "" {
 		data, err := os.ReadFile(path)
@@ -31,6 +32,9 @@ func Load(path string, environ []string) (Config, error) {
 		}
 	}
 	if err := applyEnv(&c, environ); err != nil {
+		return c, err
+	}
+	if err := applyOverrides(&c, overrides); err != nil {
 		return c, err
 	}
 	if c.Instance.ID == "" {
@@ -173,6 +177,29 @@ func applyEnv(c *Config, environ []string) error {
 		}
 		if err := setFromString(f.val, value); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// applyOverrides sets "key=value" pairs, written as in a variable (lists
+// comma-separated).
+func applyOverrides(c *Config, overrides []string) error {
+	byKey := map[string]field{}
+	for _, f := range fieldsOf(c) {
+		byKey[f.key] = f
+	}
+	for _, kv := range overrides {
+		key, value, ok := strings.Cut(kv, "=")
+		if !ok {
+			return fmt.Errorf("--set %s: want key=value", kv)
+		}
+		f, known := byKey[strings.TrimSpace(key)]
+		if !known {
+			return fmt.Errorf("--set: unknown key %q (see config.example.yaml for the keys)", key)
+		}
+		if err := setFromString(f.val, value); err != nil {
+			return fmt.Errorf("--set %s: %w", f.key, err)
 		}
 	}
 	return nil

@@ -77,8 +77,8 @@ func (db *DB) Ping(ctx context.Context) error {
 // waitReachable pings until the database answers, ctx ends or timeout passes.
 // Errors that waiting cannot fix (bad credentials, no such database) end it at
 // once.
-func waitReachable(ctx context.Context, db *sql.DB, host string, timeout time.Duration, log *slog.Logger) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+func waitReachable(parent context.Context, db *sql.DB, host string, timeout time.Duration, log *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
 	backoff := 200 * time.Millisecond
 	for attempt := 1; ; attempt++ {
@@ -97,6 +97,9 @@ func waitReachable(ctx context.Context, db *sql.DB, host string, timeout time.Du
 		log.Warn("database not reachable yet", "host", host, "attempt", attempt, "err", err)
 		select {
 		case <-ctx.Done():
+			if parent.Err() != nil {
+				return fmt.Errorf("database %s: interrupted while waiting for it: %w", host, err)
+			}
 			return fmt.Errorf("database %s: not reachable after %s: %w", host, timeout, err)
 		case <-time.After(backoff):
 		}

@@ -2,5 +2,7 @@
 
 package store
 
+import "context"
+
 // lockFile is a no-op where flock is missing: there, run one migrate at a time.
-func lockFile(string) (func(), error) { return func() {}, nil }
+func lockFile(context.Context, string) (func(), error) { return func() {}, nil }

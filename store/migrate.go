@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/golang-migrate/migrate/v4"
 	"github.com/golang-migrate/migrate/v4/database"
 	migratemysql "github.com/golang-migrate/migrate/v4/database/mysql"
@@ -47,7 +49,10 @@ func OpenMigrator(ctx context.Context, cfg config.Database, log *slog.Logger) (*
 	}
 	unlock := func() {}
 	if d.name == "sqlite" {
-		if unlock, err = lockFile(cfg.Primary); err != nil {
+		lockCtx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout+time.Minute)
+		unlock, err = lockFile(lockCtx, cfg.Primary)
+		cancel()
+		if err != nil {
 			return nil, fmt.Errorf("lock %s for migration: %w", host, err)
 		}
 	}
@@ -213,10 +218,9 @@ func (db *DB) CheckSchema(ctx context.Context) error {
 }
 
 func isNoSuchTable(err error) bool {
-	if err == nil {
-		return false
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return me.Number == 1146 // table doesn't exist
 	}
-	msg := err.Error()
-	return strings.Contains(msg, "no such table") || // SQLite
-		strings.Contains(msg, "Error 1146") // MySQL: table doesn't exist
+	return err != nil && strings.Contains(err.Error(), "no such table") // SQLite has no finer code
 }

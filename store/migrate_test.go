@@ -195,3 +195,20 @@ func TestAMalformedDSNIsAnErrorNamingTheKey(t *testing.T) {
 		t.Errorf("Open(malformed DSN) = %v, want an error naming database.primary", err)
 	}
 }
+
+func TestAnInterruptedWaitSaysSoAndNotTimeout(t *testing.T) {
+	cfg := storetest.Config(t, "sqlite")
+	cfg.Driver = "mysql"
+	cfg.Primary = "gb:pw@tcp(" + storetest.FreeAddr(t) + ")/gb"
+	cfg.ConnectTimeout = time.Minute
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	start := time.Now()
+	_, err := store.Open(ctx, cfg, storetest.Logger(t))
+	if err == nil || !strings.Contains(err.Error(), "interrupted") || strings.Contains(err.Error(), "after 1m") {
+		t.Fatalf("Open interrupted = %v, want it to say interrupted", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Errorf("took %s to notice the interrupt", time.Since(start))
+	}
+}

@@ -4,18 +4,22 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/guestbook/guestbook/tier/forwarded"
 )
 
 // accessLog writes one line per request: method, path, status, bytes,
-// duration and the client's address as this process saw it.
+// duration, the client's address (from forwarded headers only when a trusted
+// proxy sent them) and the request id that follows it across tiers.
 func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
+		info := forwarded.From(r.Context())
 		log.Info("request",
 			"method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"bytes", rec.bytes, "duration", time.Since(start), "remote", r.RemoteAddr)
+			"bytes", rec.bytes, "duration", time.Since(start), "client", info.Client, "request_id", info.ID)
 	})
 }
 

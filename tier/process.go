@@ -10,12 +10,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/guestbook/guestbook/assets"
 	"github.com/guestbook/guestbook/config"
 	"github.com/guestbook/guestbook/store"
 	"github.com/guestbook/guestbook/tier/app"
+	"github.com/guestbook/guestbook/tier/forwarded"
 	"github.com/guestbook/guestbook/tier/web"
 )
 
@@ -38,13 +40,17 @@ const (
 
 // Options say what a process serves.
 type Options struct {
+	// Config is the whole configuration, loaded and validated.
 	Config config.Config
-	Role   string
+	// Role is RoleWeb, RoleApp or RoleAll.
+	Role string
 	// Migrate applies pending migrations before serving (always done on
 	// SQLite, the embedded default).
 	Migrate bool
+	// Version is what the pages and logs show as the build.
 	Version string
-	Log     *slog.Logger
+	// Log receives the access log and everything else; never nil.
+	Log *slog.Logger
 }
 
 // Process is one running guestbook: its listener, its HTTP server and, for
@@ -54,6 +60,8 @@ type Process struct {
 	db       *store.DB
 	listener net.Listener
 	server   *http.Server
+	// jobs run beside the server for as long as it runs (health checks).
+	jobs []func(context.Context)
 }
 
 // Open prepares everything a role needs and binds its listener, so a test can
@@ -68,8 +76,17 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 	}()
 	static := assets.NewStatic()
 
+	// The process's edge is the web tier, except in role app.
+	addr, trustedKeys := cfg.Web.Listen, cfg.Web.TrustedProxies
+	if opts.Role == RoleApp {
+		addr, trustedKeys = cfg.App.Listen, cfg.App.TrustedProxies
+	}
+	trusted, err := forwarded.ParseTrusted(trustedKeys)
+	if err != nil {
+		return nil, err
+	}
+
 	var handler http.Handler
-	addr := cfg.Web.Listen
 	switch opts.Role {
 	case RoleApp, RoleAll:
 		if p.db, err = openStore(ctx, cfg.Database, opts.Migrate, opts.Log); err != nil {
@@ -81,9 +98,12 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 		})
 		handler = appTier
 		if opts.Role == RoleApp {
-			addr = cfg.App.Listen
 			break
 		}
+		if len(cfg.Web.Upstreams) > 0 {
+			opts.Log.Warn("role all serves the app tier in-process; web.upstreams is ignored")
+		}
+		// The web tier calls the app tier in-process: no TCP hop.
 		if handler, err = web.New(web.Options{
 			Instance: cfg.Instance, Version: opts.Version, Static: static, Log: opts.Log,
 			App: appTier, Ready: appTier.Ready,
@@ -91,24 +111,17 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 			return nil, err
 		}
 	case RoleWeb:
-		proxy, err := web.NewProxy(cfg.Web.Upstreams, opts.Log)
-		if err != nil {
-			return nil, err
-		}
-		if handler, err = web.New(web.Options{
-			Instance: cfg.Instance, Version: opts.Version, Static: static, Log: opts.Log, App: proxy,
-		}); err != nil {
+		if handler, err = p.openWeb(cfg, opts, static, trusted); err != nil {
 			return nil, err
 		}
 	default:
 		return nil, fmt.Errorf("--role: %q is not web, app or all", opts.Role)
 	}
-
 	if p.listener, err = net.Listen("tcp", addr); err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
 	p.server = &http.Server{
-		Handler:           accessLog(opts.Log, handler),
+		Handler:           trusted.Middleware(accessLog(opts.Log, handler)),
 		ReadHeaderTimeout: ReadHeaderTimeout,
 		ReadTimeout:       ReadTimeout,
 		WriteTimeout:      WriteTimeout,
@@ -117,6 +130,20 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 		ErrorLog:          slog.NewLogLogger(opts.Log.Handler(), slog.LevelWarn),
 	}
 	return p, nil
+}
+
+// openWeb builds the web role: the static site, and a health-checked proxy
+// to the app tier's upstreams whose checks run as one of p's jobs.
+func (p *Process) openWeb(cfg config.Config, opts Options, static *assets.Static, trusted forwarded.Trusted) (http.Handler, error) {
+	pool, err := web.NewPool(cfg.Web.Upstreams, min(cfg.Web.HealthInterval, time.Second), opts.Log)
+	if err != nil {
+		return nil, err
+	}
+	p.jobs = append(p.jobs, func(ctx context.Context) { pool.Run(ctx, cfg.Web.HealthInterval) })
+	return web.New(web.Options{
+		Instance: cfg.Instance, Version: opts.Version, Static: static, Log: opts.Log,
+		App: web.NewProxy(pool, trusted, opts.Log), Ready: pool.Ready,
+	})
 }
 
 // openStore migrates when asked (or on SQLite, so that the embedded default
@@ -152,6 +179,13 @@ func (p *Process) Addr() string { return p.listener.Addr().String() }
 // in flight finish (up to ShutdownTimeout), so no acknowledged write is lost.
 func (p *Process) Run(ctx context.Context) error {
 	p.log.Info("listening", "addr", p.Addr())
+	jobsCtx, stopJobs := context.WithCancel(ctx)
+	var jobs sync.WaitGroup
+	for _, job := range p.jobs {
+		jobs.Add(1)
+		go func() { defer jobs.Done(); job(jobsCtx) }()
+	}
+	defer func() { stopJobs(); jobs.Wait() }()
 	errc := make(chan error, 1)
 	go func() { errc <- p.server.Serve(p.listener) }()
 	select {

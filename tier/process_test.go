@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -219,5 +220,94 @@ func TestASlowClientIsCutOffByTheHeaderTimeout(t *testing.T) {
 	io.ReadAll(conn) // returns when the server closes (or times out)
 	if waited := time.Since(began); waited > tier.ReadHeaderTimeout+3*time.Second {
 		t.Errorf("a client that never finished its headers held the connection for %s", waited)
+	}
+}
+
+// TestRoleWebGivesEachRequestOneIDThatTheAppTierShares runs the web role in
+// front of an app role that trusts it: the client gets exactly one
+// X-Request-Id, and it is the one the app tier answered under.
+func TestRoleWebGivesEachRequestOneIDThatTheAppTierShares(t *testing.T) {
+	cfg, _ := sqliteConfig(t)
+	cfg.App.TrustedProxies = []string{"127.0.0.0/8"}
+	appProc, _, _ := start(t, tier.RoleApp, cfg)
+	webCfg := config.Default()
+	webCfg.Web.Upstreams = []string{"http://" + appProc.Addr()}
+	webProc, _, _ := start(t, tier.RoleWeb, webCfg)
+
+	for _, path := range []string{"/visitor/", "/visitor/api/entries", "/"} {
+		resp, err := http.Get("http://" + webProc.Addr() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if ids := resp.Header.Values("X-Request-Id"); len(ids) != 1 || ids[0] == "" {
+			t.Errorf("GET %s: X-Request-Id %q, want exactly one", path, ids)
+		}
+	}
+}
+
+// TestRoleWebFlushesAStreamedResponse puts the web role, with its access
+// log and forwarded middleware, in front of an upstream that writes a chunk
+// and then waits: the chunk must reach the client while the upstream waits.
+func TestRoleWebFlushesAStreamedResponse(t *testing.T) {
+	release := make(chan struct{})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			io.WriteString(w, "ok\n")
+			return
+		}
+		io.WriteString(w, "first\n")
+		http.NewResponseController(w).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		case <-time.After(5 * time.Second):
+		}
+		io.WriteString(w, "rest\n")
+	}))
+	t.Cleanup(up.Close)
+	cfg := config.Default()
+	cfg.Web.Upstreams = []string{up.URL}
+	p, _, _ := start(t, tier.RoleWeb, cfg)
+	t.Cleanup(func() { close(release) }) // first, so that the servers can close
+
+	first := make(chan string, 1)
+	go func() {
+		resp, err := http.Get("http://" + p.Addr() + "/visitor/stream")
+		if err != nil {
+			first <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		s, _ := bufio.NewReader(resp.Body).ReadString('\n')
+		first <- s
+	}()
+	select {
+	case s := <-first:
+		if s != "first\n" {
+			t.Errorf("first chunk = %q, want %q", s, "first\n")
+		}
+	case <-time.After(time.Second):
+		t.Error("the first chunk did not arrive while the upstream was still writing")
+	}
+}
+
+// TestRoleWebIsNotReadyWhileNoUpstreamIsHealthy starts the web role in
+// front of an app server that is not running: its own health checks take
+// the upstream out, and /readyz says so.
+func TestRoleWebIsNotReadyWhileNoUpstreamIsHealthy(t *testing.T) {
+	cfg := config.Default()
+	cfg.Web.Upstreams = []string{"http://" + storetest.FreeAddr(t)}
+	cfg.Web.HealthInterval = 100 * time.Millisecond
+	p, _, _ := start(t, tier.RoleWeb, cfg)
+	deadline := time.Now().Add(3 * time.Second)
+	for status(t, "http://"+p.Addr()+"/readyz") != http.StatusServiceUnavailable {
+		if time.Now().After(deadline) {
+			t.Fatal("/readyz still answers 200 with no app server running")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := status(t, "http://"+p.Addr()+"/visitor/"); got != http.StatusBadGateway {
+		t.Errorf("GET /visitor/ with no app server = %d, want 502", got)
 	}
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/guestbook/guestbook/tier/page"
 
@@ -84,11 +86,20 @@ func (s *Server) handleAPIEntryCreate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errUnsupportedMedia)
 		return
 	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		s.fail(w, r, jsonError(err))
+		return
+	}
 	var draft store.Draft
-	dec := json.NewDecoder(r.Body)
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&draft); err != nil {
 		s.fail(w, r, jsonError(err))
+		return
+	}
+	if !validText(body, draft) {
+		s.fail(w, r, badRequest{"the body is not valid UTF-8 text"})
 		return
 	}
 	if dec.More() {
@@ -111,8 +122,7 @@ func (s *Server) handleAPIEntryDelete(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	token = strings.TrimSpace(token)
+	token := bearerToken(r.Header.Get("Authorization"))
 	switch {
 	case token == "":
 		err = fmt.Errorf("delete entry %d without a token: %w", id, store.ErrForbidden)
@@ -126,6 +136,29 @@ func (s *Server) handleAPIEntryDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// validText refuses what encoding/json quietly repairs: invalid UTF-8 bytes
+// and lone \uD800-\uDFFF escapes both decode to U+FFFD. A U+FFFD in a field
+// is taken as written only when the body itself has one, literally or as
+// \ufffd.
+func validText(body []byte, d store.Draft) bool {
+	if !utf8.Valid(body) {
+		return false
+	}
+	replaced := strings.ContainsRune(d.Name+d.Email+d.Day+d.Content, utf8.RuneError)
+	written := bytes.ContainsRune(body, utf8.RuneError) || bytes.Contains(bytes.ToLower(body), []byte(`\ufffd`))
+	return !replaced || written
+}
+
+// bearerToken reads "Bearer <token>"; the scheme's case does not matter
+// (RFC 7235).
+func bearerToken(header string) string {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
 }
 
 // jsonError names what was wrong with a JSON body: 413 when too large,

@@ -222,3 +222,52 @@ func TestAPIUnknownPathIsJSON404(t *testing.T) {
 	wantStatus(t, r, http.StatusNotFound)
 	decode[map[string]any](t, r)
 }
+
+func TestAPIRefusesInvalidUTF8AndLoneSurrogates(t *testing.T) {
+	a := newTestApp(t)
+	for name, body := range map[string]string{
+		"invalid byte":        "{\"name\":\"a\xffb\",\"email\":\"a@example.com\",\"content\":\"c\"}",
+		"lone high surrogate": `{"name":"a","email":"a@example.com","content":"x\ud800y"}`,
+		"lone low surrogate":  `{"name":"a","email":"a@example.com","content":"\udc00"}`,
+	} {
+		r := a.api(t, "POST", "/visitor/api/entries", body)
+		if r.StatusCode != http.StatusBadRequest || !strings.Contains(r.body, "UTF-8") {
+			t.Errorf("%s: status %d %s, want 400 naming UTF-8", name, r.StatusCode, r.body)
+		}
+	}
+	if n := a.count(t); n != 0 {
+		t.Fatalf("stored %d entries from invalid text", n)
+	}
+	// A surrogate pair, and U+FFFD as written, are valid text.
+	r := a.api(t, "POST", "/visitor/api/entries", `{"name":"\ud83d\ude00","email":"a@example.com","content":"� and \ufffd"}`)
+	wantStatus(t, r, http.StatusCreated)
+	if e := decode[apiEntry](t, r); e.Name != "😀" || e.Content != "� and �" {
+		t.Errorf("stored %q / %q", e.Name, e.Content)
+	}
+}
+
+func TestAPIWrongMethodIsJSON405WithAllow(t *testing.T) {
+	a := newTestApp(t)
+	r := a.api(t, "PUT", "/visitor/api/entries", `{}`)
+	wantStatus(t, r, http.StatusMethodNotAllowed)
+	decode[map[string]any](t, r)
+	if allow := r.Header.Get("Allow"); !strings.Contains(allow, "GET") || !strings.Contains(allow, "POST") {
+		t.Errorf("Allow = %q", allow)
+	}
+}
+
+func TestAPIBearerSchemeIsCaseInsensitive(t *testing.T) {
+	a := newTestApp(t)
+	e := a.apiCreate(t, "case")
+	wantStatus(t, a.api(t, "DELETE", fmt.Sprintf("/visitor/api/entries/%d", e.ID), "", "Authorization", "bearer "+e.DeleteToken), http.StatusNoContent)
+}
+
+func TestAPIWorksTheSameOnMariaDB(t *testing.T) {
+	a := newTestAppOn(t, "mysql")
+	e := a.apiCreate(t, "마리아")
+	wantStatus(t, a.api(t, "GET", fmt.Sprintf("/visitor/api/entries/%d", e.ID), ""), http.StatusOK)
+	wantContains(t, a.api(t, "GET", "/visitor/api/entries", ""), "마리아")
+	wantStatus(t, a.api(t, "DELETE", fmt.Sprintf("/visitor/api/entries/%d", e.ID), "", "Authorization", "Bearer wrong"), http.StatusForbidden)
+	wantStatus(t, a.api(t, "DELETE", fmt.Sprintf("/visitor/api/entries/%d", e.ID), "", "Authorization", "Bearer "+e.DeleteToken), http.StatusNoContent)
+	wantStatus(t, a.api(t, "GET", fmt.Sprintf("/visitor/api/entries/%d", e.ID), ""), http.StatusNotFound)
+}

@@ -56,6 +56,8 @@ func statusOf(err error) int {
 		return http.StatusUnprocessableEntity
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, errNoRoute):
 		return http.StatusNotFound
+	case errors.Is(err, errMethod):
+		return http.StatusMethodNotAllowed
 	case errors.Is(err, store.ErrForbidden), errors.Is(err, errCrossOrigin):
 		return http.StatusForbidden
 	case errors.As(err, &mbe), errors.Is(err, errTooLarge):

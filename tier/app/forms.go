@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/guestbook/guestbook/tier/forwarded"
+
 	"github.com/guestbook/guestbook/tier/page"
 
 	"github.com/guestbook/guestbook/store"
@@ -57,7 +59,7 @@ func (s *Server) handleEntryCreate(w http.ResponseWriter, r *http.Request) {
 	if isNew {
 		http.SetCookie(w, &http.Cookie{
 			Name: authorCookie, Value: secret, Path: "/visitor/",
-			MaxAge: 10 * 365 * 24 * 3600, HttpOnly: true, Secure: r.TLS != nil,
+			MaxAge: 10 * 365 * 24 * 3600, HttpOnly: true, Secure: forwarded.HTTPS(r),
 			SameSite: http.SameSiteLaxMode,
 		})
 	}

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 
@@ -68,17 +67,23 @@ func (s *Server) handleEntryDetail(w http.ResponseWriter, r *http.Request) {
 
 // handleHealthz says the process is up; it touches nothing else.
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
-	WriteHealth(w, nil)
+	page.WriteHealth(w, nil, "")
 }
 
 // handleReadyz says the database answers and its schema is current, so a
-// load balancer sends traffic only to an instance that can serve it.
+// load balancer sends traffic only to an instance that can serve it. The
+// cause is logged at debug: a balancer polls often, and the store logs a
+// lost database itself.
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	err := s.Ready(r.Context())
-	if err != nil {
-		s.opts.Log.Warn("not ready", "err", err)
+	reason := "not ready"
+	if errors.Is(err, store.ErrSchemaBehind) {
+		reason = "schema not current"
 	}
-	WriteHealth(w, err)
+	if err != nil {
+		s.opts.Log.Debug("not ready", "err", err)
+	}
+	page.WriteHealth(w, err, reason)
 }
 
 // Ready returns nil when the database answers and its schema is current.
@@ -87,21 +92,6 @@ func (s *Server) Ready(ctx context.Context) error {
 		return err
 	}
 	return s.entries.CheckSchema(ctx)
-}
-
-// WriteHealth answers a health check: 200 "ok", or 503 with a short reason
-// that names no host or credential.
-func WriteHealth(w http.ResponseWriter, err error) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	switch {
-	case err == nil:
-		fmt.Fprintln(w, "ok")
-	case errors.Is(err, store.ErrSchemaBehind):
-		http.Error(w, "schema not current", http.StatusServiceUnavailable)
-	default:
-		http.Error(w, "not ready", http.StatusServiceUnavailable)
-	}
 }
 
 // pathID reads the {id} of the route: a positive decimal number, else 400.

@@ -4,11 +4,15 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/guestbook/guestbook/store"
+	"github.com/guestbook/guestbook/store/storetest"
+	"github.com/guestbook/guestbook/tier/app"
+	"github.com/guestbook/guestbook/tier/forwarded"
 )
 
 func TestHomeShowsTheInstanceThatServedIt(t *testing.T) {
@@ -304,4 +308,33 @@ func TestTheAuthorCookieIsHttpOnly(t *testing.T) {
 		}
 	}
 	t.Error("no author cookie set")
+}
+
+func TestCookiesAreSecureWhenATrustedProxyTerminatedTLS(t *testing.T) {
+	db, _ := storetest.Open(t, "sqlite")
+	trusted, _ := forwarded.ParseTrusted([]string{"127.0.0.1"})
+	handler := trusted.Middleware(app.New(db, app.Options{Log: storetest.Logger(t)}))
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	a := &testApp{Server: srv, db: db}
+	for proto, wantSecure := range map[string]bool{"https": true, "http": false} {
+		created := a.postForm(t, a.browser(t), "/visitor/visitor_create/", entryForm("a", "a@example.com", "", "b"), "X-Forwarded-Proto", proto)
+		wantStatus(t, created, http.StatusSeeOther)
+		switched := a.get(t, a.browser(t), "/visitor/?lang=ko", "X-Forwarded-Proto", proto)
+		cookies := append(created.Cookies(), switched.Cookies()...)
+		if len(cookies) != 2 {
+			t.Fatalf("want the author and language cookies, got %v", cookies)
+		}
+		for _, c := range cookies {
+			if c.Secure != wantSecure {
+				t.Errorf("X-Forwarded-Proto %s: cookie %s Secure=%v", proto, c.Name, c.Secure)
+			}
+		}
+	}
+}
+
+func TestTheLanguageSwitchKeepsThePage(t *testing.T) {
+	a := newTestApp(t)
+	r := a.get(t, a.browser(t), "/visitor/visitor_list/?before=42", "Accept-Language", "en")
+	wantContains(t, r, `href="/visitor/visitor_list/?before=42&amp;lang=ko"`)
 }

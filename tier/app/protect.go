@@ -5,16 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/guestbook/guestbook/tier/page"
 )
 
 // MaxBodyBytes is the largest request body accepted; larger ones get 413.
 // The longest valid entry (5,000 Korean characters, URL-encoded) is ~45 KiB.
 const MaxBodyBytes = 64 << 10
-
-// contentSecurityPolicy allows only this origin's own files: no inline
-// script, no framing, forms posting only here.
-const contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; " +
-	"script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
 
 // protect wraps the routes with what every request gets: a panic becomes a
 // 500 page, security headers, the body limit, and protection from cross-site
@@ -38,11 +35,7 @@ func (s *Server) protect(next http.Handler) http.Handler {
 				s.fail(w, r, fmt.Errorf("panic serving %s %s: %v", r.Method, r.URL.Path, v))
 			}
 		}()
-		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		page.SetSecurityHeaders(w.Header())
 		if r.ContentLength > MaxBodyBytes {
 			s.fail(w, r, fmt.Errorf("body of %d bytes: %w", r.ContentLength, errTooLarge))
 			return
@@ -52,35 +45,41 @@ func (s *Server) protect(next http.Handler) http.Handler {
 	})
 }
 
-// dispatch serves r through h, turning the mux's own plain-text 404 into
-// the guestbook's page (or JSON under /visitor/api/) while keeping its 405s.
+// dispatch serves r through h, turning the mux's own plain-text 404 and 405
+// into the guestbook's page (or JSON under /visitor/api/). The mux's Allow
+// header stays.
 func (s *Server) dispatch(h http.Handler, w http.ResponseWriter, r *http.Request) {
 	if _, pattern := s.mux.Handler(r); pattern != "" {
 		h.ServeHTTP(w, r)
 		return
 	}
-	h.ServeHTTP(&notFoundWriter{ResponseWriter: w, notFound: func() {
-		s.fail(w, r, fmt.Errorf("%s %s: %w", r.Method, r.URL.Path, errNoRoute))
+	h.ServeHTTP(&muxErrorWriter{ResponseWriter: w, replace: func(code int) {
+		err := errNoRoute
+		if code == http.StatusMethodNotAllowed {
+			err = errMethod
+		}
+		s.fail(w, r, fmt.Errorf("%s %s: %w", r.Method, r.URL.Path, err))
 	}}, r)
 }
 
-// notFoundWriter replaces a 404 written by the mux with notFound's response.
-type notFoundWriter struct {
+// muxErrorWriter replaces a 404 or 405 written by the mux with replace's
+// response.
+type muxErrorWriter struct {
 	http.ResponseWriter
-	notFound func()
+	replace  func(code int)
 	replaced bool
 }
 
-func (w *notFoundWriter) WriteHeader(code int) {
-	if code == http.StatusNotFound {
+func (w *muxErrorWriter) WriteHeader(code int) {
+	if code == http.StatusNotFound || code == http.StatusMethodNotAllowed {
 		w.replaced = true
-		w.notFound()
+		w.replace(code)
 		return
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
-func (w *notFoundWriter) Write(p []byte) (int, error) {
+func (w *muxErrorWriter) Write(p []byte) (int, error) {
 	if w.replaced {
 		return len(p), nil
 	}
@@ -91,6 +90,7 @@ var (
 	errCrossOrigin = errors.New("cross-origin request refused")
 	errTooLarge    = errors.New("request body too large")
 	errNoRoute     = errors.New("no such page")
+	errMethod      = errors.New("method not allowed")
 )
 
 // badRequest is a malformed request: 400 with its message.

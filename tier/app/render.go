@@ -32,7 +32,7 @@ func parsePages(static *assets.Static) map[string]*template.Template {
 // render writes page name with status, in the reader's language.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, title, nav string, data any) {
 	page.RememberLang(w, r)
-	v := page.NewView(page.Lang(r), r.URL.Path, s.opts.Instance, s.opts.Version, title, nav, data)
+	v := page.NewView(page.Lang(r), r.URL, s.opts.Instance, s.opts.Version, title, nav, data)
 	body, err := page.Execute(s.pages[name], v)
 	if err != nil {
 		s.opts.Log.Error("render page", "page", name, "err", err)

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/guestbook/guestbook/tier/forwarded"
+
 	"github.com/guestbook/guestbook/store"
 )
 
@@ -39,7 +41,7 @@ func RememberLang(w http.ResponseWriter, r *http.Request) {
 	if l := r.URL.Query().Get("lang"); l == Ko || l == En {
 		http.SetCookie(w, &http.Cookie{
 			Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
-			SameSite: http.SameSiteLaxMode, HttpOnly: true,
+			SameSite: http.SameSiteLaxMode, HttpOnly: true, Secure: forwarded.HTTPS(r),
 		})
 	}
 }
@@ -150,10 +152,13 @@ var messages = map[string]map[string]string{
 		"web.tier.app.about":        "방명록의 목록, 상세, 쓰기, 삭제 화면과 JSON API를 만듭니다.",
 		"web.tier.db.about":         "쓰기는 프라이머리로, 읽기는 레플리카로 보냅니다.",
 		"web.served_by":             "이 페이지를 제공한 웹 인스턴스",
+		"web.unavailable.title":     "애플리케이션 티어에 연결할 수 없습니다",
+		"web.unavailable.text":      "응답할 수 있는 애플리케이션 서버가 지금은 없습니다. 잠시 후 다시 시도해 주세요.",
 		"error.title":               "오류",
 		"error.400":                 "요청이 올바르지 않습니다.",
 		"error.403":                 "이 작업을 할 권한이 없습니다.",
 		"error.404":                 "찾는 페이지나 글이 없습니다.",
+		"error.405":                 "이 주소에서는 그 요청 방식을 쓸 수 없습니다.",
 		"error.413":                 "보낸 내용이 너무 큽니다 (최대 64KiB).",
 		"error.415":                 "보낸 내용의 형식을 처리할 수 없습니다.",
 		"error.422":                 "입력한 내용을 확인해 주세요.",
@@ -218,10 +223,13 @@ var messages = map[string]map[string]string{
 		"web.tier.app.about":        "makes the guestbook's list, detail, write and delete pages and its JSON API.",
 		"web.tier.db.about":         "takes writes on the primary and serves reads from the replicas.",
 		"web.served_by":             "The web instance that served this page",
+		"web.unavailable.title":     "The application tier can't be reached",
+		"web.unavailable.text":      "No application server can answer right now. Please try again shortly.",
 		"error.title":               "Error",
 		"error.400":                 "The request is malformed.",
 		"error.403":                 "You may not do that.",
 		"error.404":                 "There is no such page or entry.",
+		"error.405":                 "This address does not take that method.",
 		"error.413":                 "What you sent is too large (64 KiB at most).",
 		"error.415":                 "The content type of what you sent is not supported.",
 		"error.422":                 "Please check what you entered.",

@@ -3,7 +3,9 @@ package page
 import (
 	"bytes"
 	"html/template"
+	"io"
 	"net/http"
+	"net/url"
 
 	"github.com/guestbook/guestbook/assets"
 	"github.com/guestbook/guestbook/config"
@@ -21,14 +23,17 @@ type View struct {
 	Data      any // the page's own
 }
 
-// NewView fills the layout's fields for a page in lang at path.
-func NewView(lang, path string, inst config.Instance, version, title, nav string, data any) View {
+// NewView fills the layout's fields for a page in lang at u (its path and
+// query: the language switch keeps the query, such as ?before=).
+func NewView(lang string, u *url.URL, inst config.Instance, version, title, nav string, data any) View {
 	other := En
 	if lang == En {
 		other = Ko
 	}
+	q := u.Query()
+	q.Set("lang", other)
 	return View{
-		Lang: lang, OtherLang: other, SwitchURL: path + "?lang=" + other,
+		Lang: lang, OtherLang: other, SwitchURL: u.Path + "?" + q.Encode(),
 		Title: title, Nav: nav, Instance: inst, Version: version, Data: data,
 	}
 }
@@ -57,9 +62,35 @@ func Execute(t *template.Template, v View) ([]byte, error) {
 	return buf.Bytes(), err
 }
 
+// ContentSecurityPolicy allows only this origin's own files: no inline
+// script, no framing, forms posting only here.
+const ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; " +
+	"script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+
+// SetSecurityHeaders sets what every response of ours carries: no sniffing,
+// no framing, no referrer to other sites, and the CSP.
+func SetSecurityHeaders(h http.Header) {
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", ContentSecurityPolicy)
+}
+
 // SetHTMLHeaders marks a response as a page that depends on the reader's
 // language and cookies.
 func SetHTMLHeaders(h http.Header) {
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Add("Vary", "Accept-Language, Cookie")
+}
+
+// WriteHealth answers a health check: 200 "ok", or 503 "not ready" (never
+// the cause, which may name a host; the caller logs it).
+func WriteHealth(w http.ResponseWriter, err error, reason string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err == nil {
+		io.WriteString(w, "ok\n")
+		return
+	}
+	http.Error(w, reason, http.StatusServiceUnavailable)
 }

@@ -1,60 +1,207 @@
 package web
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httputil"
-	"net/url"
-	"sync/atomic"
+	"syscall"
 	"time"
+
+	"github.com/guestbook/guestbook/tier/forwarded"
 )
 
-// Proxy forwards requests to the app tier's upstreams in turn (round-robin:
-// app instances are alike and requests are short, so turns spread the load
-// evenly without any bookkeeping).
+// Proxy timeouts and pool size. Upstreams are app instances on the same
+// network, so a dial that takes a second has failed; the idle pool holds
+// enough connections for a few hundred concurrent requests without redialing.
+const (
+	DialTimeout           = time.Second
+	ResponseHeaderTimeout = 30 * time.Second
+	IdleConnTimeout       = 90 * time.Second
+	MaxIdleConnsPerHost   = 256
+	// maxBody is the largest request body passed on; it is the app tier's
+	// own limit, and the proxy holds a body whole so it can send it again.
+	maxBody = 64 << 10
+)
+
+// Proxy forwards requests to the pool's upstreams. It retries a request that
+// could not be delivered on another upstream, but never one that an upstream
+// may have begun to act on, so no write is applied twice.
 type Proxy struct {
-	upstreams []*url.URL
-	next      atomic.Uint64
-	rp        *httputil.ReverseProxy
+	pool    *Pool
+	trusted forwarded.Trusted
+	rp      *httputil.ReverseProxy
+	log     *slog.Logger
+	// unavailable renders the 502 answer for a request.
+	unavailable func(w http.ResponseWriter, r *http.Request)
 }
 
-// NewProxy builds a proxy over the upstreams' base URLs.
-func NewProxy(upstreams []string, log *slog.Logger) (*Proxy, error) {
-	if len(upstreams) == 0 {
-		return nil, fmt.Errorf("web.upstreams: role web needs at least one app tier URL")
+// NewProxy builds a proxy over pool. trusted are the networks whose
+// forwarded headers are believed.
+func NewProxy(pool *Pool, trusted forwarded.Trusted, log *slog.Logger) *Proxy {
+	transport := &http.Transport{
+		Proxy:                 nil, // never an HTTP_PROXY between the tiers
+		DialContext:           (&net.Dialer{Timeout: DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:          4 * MaxIdleConnsPerHost,
+		MaxIdleConnsPerHost:   MaxIdleConnsPerHost,
+		IdleConnTimeout:       IdleConnTimeout,
+		ResponseHeaderTimeout: ResponseHeaderTimeout,
+		ExpectContinueTimeout: time.Second,
+		// Pass the client's Accept-Encoding through untouched rather than
+		// asking for gzip and decompressing here.
+		DisableCompression: true,
 	}
-	p := &Proxy{}
-	for _, raw := range upstreams {
-		u, err := url.Parse(raw)
-		if err != nil {
-			return nil, fmt.Errorf("web.upstreams: %q: %w", raw, err)
-		}
-		p.upstreams = append(p.upstreams, u)
-	}
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.MaxIdleConnsPerHost = 256
-	transport.ResponseHeaderTimeout = 30 * time.Second
+	p := &Proxy{pool: pool, trusted: trusted, log: log, unavailable: plainUnavailable}
 	p.rp = &httputil.ReverseProxy{
-		Rewrite: func(pr *httputil.ProxyRequest) {
-			target := p.upstreams[p.next.Add(1)%uint64(len(p.upstreams))]
-			pr.SetURL(target)
-			pr.SetXForwarded()
-			// The app tier checks Origin against Host to refuse cross-site
-			// posts, so it must see the Host the browser used.
-			pr.Out.Host = pr.In.Host
-		},
-		Transport: transport,
+		Rewrite:   p.rewrite,
+		Transport: &balancer{pool: pool, next: transport},
 		ErrorLog:  slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// The client gets this tier's X-Request-Id (forwarded.Middleware set
+		// it); the app tier's copy would be a second one, or another id.
+		ModifyResponse: func(resp *http.Response) error {
+			resp.Header.Del(forwarded.HeaderRequestID)
+			return nil
+		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			log.Warn("upstream failed", "path", r.URL.Path, "err", err)
-			http.Error(w, "the application tier is unavailable", http.StatusBadGateway)
+			if r.Context().Err() != nil {
+				return // the client went away; nobody to answer
+			}
+			log.Warn("proxy failed", "path", r.URL.Path, "request_id", forwarded.IDFrom(r.Context()), "err", err)
+			p.unavailable(w, r)
 		},
 	}
-	return p, nil
+	return p
 }
 
-// ServeHTTP forwards r to the next upstream.
+// ServeHTTP forwards r. The body is read whole first (it is at most 64 KiB),
+// so a retry sends it again from the start.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p.pool.Ready(r.Context()) != nil {
+		p.unavailable(w, r) // no healthy upstream: answer now, not after dial timeouts
+		return
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			} else {
+				http.Error(w, "could not read the request body", http.StatusBadRequest)
+			}
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+		r.ContentLength = int64(len(body))
+	}
 	p.rp.ServeHTTP(w, r)
+}
+
+// rewrite sets the headers the app tier reads, as Nginx's proxy_set_header
+// lines in the original did. ReverseProxy has already removed hop-by-hop
+// headers and the client's X-Forwarded-* from pr.Out.
+func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
+	in, h := pr.In, pr.Out.Header
+	// The app tier checks a browser's Origin against Host: it must see the
+	// Host the browser used, not the upstream's address.
+	pr.Out.Host = in.Host
+	h.Set(forwarded.HeaderFor, p.trusted.ForwardedFor(in))
+	h.Set(forwarded.HeaderRealIP, p.trusted.ClientIP(in).String())
+	h.Set(forwarded.HeaderProto, p.trusted.Proto(in))
+	h.Set(forwarded.HeaderHost, p.trusted.Host(in))
+	h.Set(forwarded.HeaderRequestID, forwarded.IDFrom(in.Context()))
+	// The balancer sets scheme and host per attempt; keep the path as is.
+	pr.Out.URL.Scheme, pr.Out.URL.Host = "http", "upstream"
+}
+
+// balancer is the proxy's transport: it sends each attempt to the next
+// available upstream and decides whether a failure may be retried.
+type balancer struct {
+	pool *Pool
+	next http.RoundTripper
+}
+
+func (b *balancer) RoundTrip(req *http.Request) (*http.Response, error) {
+	var (
+		tried   []*Upstream
+		lastErr error = errNoUpstream
+	)
+	for {
+		u := b.pool.pick(tried)
+		if u == nil {
+			return nil, lastErr
+		}
+		out, err := attempt(req, u, len(tried) > 0)
+		if err != nil {
+			return nil, err
+		}
+		tried = append(tried, u)
+		resp, err := b.next.RoundTrip(out)
+		if err == nil {
+			return resp, nil
+		}
+		if connectionFailed(err) {
+			b.pool.markDown(u, err)
+		}
+		if !retryable(req, err) {
+			return nil, fmt.Errorf("upstream %s: %w", u.URL.Host, err)
+		}
+		lastErr = fmt.Errorf("upstream %s: %w", u.URL.Host, err)
+	}
+}
+
+// attempt is req addressed to u. A retry gets a fresh copy of the body: the
+// failed attempt may have read or closed the first.
+func attempt(req *http.Request, u *Upstream, retry bool) (*http.Request, error) {
+	out := req.Clone(req.Context())
+	out.URL.Scheme, out.URL.Host = u.URL.Scheme, u.URL.Host
+	out.URL.Path = u.URL.Path + req.URL.Path
+	if req.URL.RawPath != "" {
+		out.URL.RawPath = u.URL.Path + req.URL.RawPath
+	}
+	if retry && req.GetBody != nil {
+		body, err := req.GetBody()
+		if err != nil {
+			return nil, err
+		}
+		out.Body = body
+	}
+	return out, nil
+}
+
+// retryable says whether a failed attempt may go to another upstream. A
+// failed dial sent nothing, so any method may go again. A GET or HEAD may
+// also go again when the connection broke before any byte of an answer.
+// Anything else (a timeout waiting for the answer, a POST on a connection
+// that broke after it was written) may have been acted on: not retried.
+func retryable(req *http.Request, err error) bool {
+	if req.Context().Err() != nil {
+		return false
+	}
+	if dialFailed(err) {
+		return true
+	}
+	idempotent := req.Method == http.MethodGet || req.Method == http.MethodHead
+	return idempotent && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.EPIPE))
+}
+
+// connectionFailed reports errors that say the upstream can't be reached or
+// dropped the connection: a passive health failure.
+func connectionFailed(err error) bool {
+	return dialFailed(err) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED)
+}
+
+func dialFailed(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+func plainUnavailable(w http.ResponseWriter, _ *http.Request) {
+	http.Error(w, "the application tier is unavailable", http.StatusBadGateway)
 }

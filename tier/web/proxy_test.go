@@ -1,86 +1,28 @@
 package web_test
 
 import (
-	"fmt"
+	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"slices"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/guestbook/guestbook/store/storetest"
 	"github.com/guestbook/guestbook/tier/web"
 )
 
-func TestProxyAlternatesBetweenUpstreams(t *testing.T) {
-	a, b := newUpstream(t, "a"), newUpstream(t, "b")
-	front := newProxy(t, a.URL, b.URL)
+var (
+	h1RE     = regexp.MustCompile(`<h1>([^<]*)</h1>`)
+	hangulRE = regexp.MustCompile(`\p{Hangul}`)
+)
 
-	var order []string
-	for range 6 {
-		resp, body := get(t, front.URL+"/visitor/", nil)
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("status = %d, want 200", resp.StatusCode)
-		}
-		order = append(order, body)
-	}
-	for i := 1; i < len(order); i++ {
-		if order[i] == order[i-1] {
-			t.Fatalf("upstreams answered in order %v, want them to alternate", order)
-		}
-	}
-	if len(a.requests()) != 3 || len(b.requests()) != 3 {
-		t.Errorf("upstream a got %d and b got %d requests, want 3 each", len(a.requests()), len(b.requests()))
-	}
-}
-
-func TestProxyKeepsHostPathAndAddsXForwardedFor(t *testing.T) {
-	up := newUpstream(t, "a")
-	front := newProxy(t, up.URL)
-
-	req, err := http.NewRequest("POST", front.URL+"/visitor/visitor_create/?x=1", strings.NewReader("name=kim"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Host = "guestbook.example:8080"
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("status = %d, want 200", resp.StatusCode)
-	}
-
-	seen := up.requests()
-	if len(seen) != 1 {
-		t.Fatalf("upstream got %d requests, want 1", len(seen))
-	}
-	got := seen[0]
-	if got.host != "guestbook.example:8080" {
-		t.Errorf("upstream saw Host %q, want the browser's guestbook.example:8080", got.host)
-	}
-	if got.forwardedFor != "127.0.0.1" {
-		t.Errorf("upstream saw X-Forwarded-For %q, want the client's 127.0.0.1", got.forwardedFor)
-	}
-	if got.method != "POST" || got.uri != "/visitor/visitor_create/?x=1" || got.body != "name=kim" {
-		t.Errorf("upstream saw %s %s %q, want POST /visitor/visitor_create/?x=1 \"name=kim\"", got.method, got.uri, got.body)
-	}
-}
-
-func TestProxyAnswers502WhenUpstreamIsDown(t *testing.T) {
-	down := httptest.NewServer(http.NotFoundHandler())
-	down.Close()
-	front := newProxy(t, down.URL)
-
-	resp, _ := get(t, front.URL+"/visitor/", nil)
-	if resp.StatusCode != http.StatusBadGateway {
-		t.Errorf("status = %d, want 502", resp.StatusCode)
-	}
-}
-
-func TestNewProxyRejectsMissingOrBadUpstreams(t *testing.T) {
+func TestNewPoolRejectsMissingOrBadUpstreams(t *testing.T) {
 	tests := []struct {
 		name      string
 		upstreams []string
@@ -88,91 +30,185 @@ func TestNewProxyRejectsMissingOrBadUpstreams(t *testing.T) {
 		{"nil", nil},
 		{"empty", []string{}},
 		{"unparseable", []string{"http://app:8081", "://no-scheme"}},
+		{"not http", []string{"ftp://app:8081"}},
+		{"no host", []string{"http://"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := web.NewProxy(tt.upstreams, storetest.Logger(t))
+			p, err := web.NewPool(tt.upstreams, time.Second, storetest.Logger(t))
 			if err == nil || !strings.Contains(err.Error(), "web.upstreams") {
-				t.Errorf("NewProxy(%q) = %v, %v; want an error naming web.upstreams", tt.upstreams, p, err)
+				t.Errorf("NewPool(%q) = %v, %v; want an error naming web.upstreams", tt.upstreams, p, err)
 			}
 		})
 	}
 }
 
-func TestServerReachesAppThroughProxyWithBrowserHost(t *testing.T) {
-	up := newUpstream(t, "app")
-	proxy, err := web.NewProxy([]string{up.URL}, storetest.Logger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, _ := newServer(t, web.Options{App: proxy})
+func TestProxyTakesHealthyUpstreamsInTurn(t *testing.T) {
+	ups := []*echo{newEcho(t, "a"), newEcho(t, "b"), newEcho(t, "c")}
+	f := newFront(t, nil, ups[0].URL, ups[1].URL, ups[2].URL)
+	c := client(t)
 
-	req, err := http.NewRequest("GET", srv.URL+"/visitor/visitor_list/", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Host = "guestbook.example"
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	seen := up.requests()
-	if resp.StatusCode != http.StatusOK || len(seen) != 1 {
-		t.Fatalf("status %d with %d upstream requests, want 200 with 1", resp.StatusCode, len(seen))
-	}
-	if seen[0].host != "guestbook.example" || seen[0].uri != "/visitor/visitor_list/" {
-		t.Errorf("upstream saw Host %q path %q, want guestbook.example /visitor/visitor_list/", seen[0].host, seen[0].uri)
-	}
-}
-
-// upstream is a real app tier stand-in that answers with its name and
-// records what each request looked like when it arrived.
-type upstream struct {
-	*httptest.Server
-	mu   sync.Mutex
-	seen []seenRequest
-}
-
-type seenRequest struct {
-	method, uri, host, forwardedFor, body string
-}
-
-func newUpstream(t *testing.T, name string) *upstream {
-	t.Helper()
-	u := &upstream{}
-	u.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
+	var order []string
+	for range 9 {
+		r := roundTrip(t, c, newRequest(t, "GET", f.URL+"/visitor/", ""))
+		if r.StatusCode != http.StatusOK {
+			t.Fatalf("status = %d, want 200", r.StatusCode)
 		}
-		u.mu.Lock()
-		u.seen = append(u.seen, seenRequest{
-			method: r.Method, uri: r.URL.RequestURI(), host: r.Host,
-			forwardedFor: r.Header.Get("X-Forwarded-For"), body: string(body),
-		})
-		u.mu.Unlock()
-		fmt.Fprint(w, name)
-	}))
-	t.Cleanup(u.Close)
-	return u
-}
-
-func (u *upstream) requests() []seenRequest {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return append([]seenRequest(nil), u.seen...)
-}
-
-// newProxy starts a Proxy over the upstream URLs on a real listener.
-func newProxy(t *testing.T, upstreams ...string) *httptest.Server {
-	t.Helper()
-	p, err := web.NewProxy(upstreams, storetest.Logger(t))
-	if err != nil {
-		t.Fatalf("NewProxy: %v", err)
+		order = append(order, r.body)
 	}
-	front := httptest.NewServer(p)
-	t.Cleanup(front.Close)
-	return front
+	for i := range order {
+		if i >= 1 && order[i] == order[i-1] || i >= 3 && order[i] != order[i-3] {
+			t.Fatalf("upstreams answered in order %v, want each in turn", order)
+		}
+	}
+	for _, u := range ups {
+		if n := len(u.requests()); n != 3 {
+			t.Errorf("upstream %s got %d of 9 requests, want 3", u.name, n)
+		}
+	}
+}
+
+func TestAnUpstreamFailingItsHealthCheckLeavesTheRotationUntilItPasses(t *testing.T) {
+	a, b := newEcho(t, "a"), newEcho(t, "b")
+	f := newFront(t, nil, a.URL, b.URL)
+	c := client(t)
+
+	b.healthy.Store(false)
+	f.checkAll(t)
+	if got := f.available(); !slices.Equal(got, []bool{true, false}) {
+		t.Fatalf("after b failed a check, available = %v, want [true false]", got)
+	}
+	for range 4 {
+		if r := roundTrip(t, c, newRequest(t, "GET", f.URL+"/visitor/", "")); r.body != "a" {
+			t.Fatalf("with b out of the rotation, %q answered (status %d), want a", r.body, r.StatusCode)
+		}
+	}
+	if n := len(b.requests()); n != 0 {
+		t.Errorf("b got %d requests while its health check failed, want 0", n)
+	}
+
+	b.healthy.Store(true)
+	f.checkAll(t)
+	if got := f.available(); !slices.Equal(got, []bool{true, true}) {
+		t.Fatalf("after b passed a check, available = %v, want [true true]", got)
+	}
+	for range 4 {
+		roundTrip(t, c, newRequest(t, "GET", f.URL+"/visitor/", ""))
+	}
+	if n := len(b.requests()); n != 2 {
+		t.Errorf("b got %d of 4 requests after it came back, want 2", n)
+	}
+}
+
+func TestAStoppedUpstreamLeavesTheRotationAtOnceAndReturnsWhenItsCheckPasses(t *testing.T) {
+	a := newEcho(t, "a")
+	stopped := closedURL(t)
+	f := newFront(t, nil, a.URL, stopped)
+	c := client(t)
+
+	// No health round has run: the first request that is sent to the
+	// stopped upstream finds out, goes to a instead, and takes it out.
+	for range 2 {
+		r := roundTrip(t, c, newRequest(t, "GET", f.URL+"/visitor/", ""))
+		if r.StatusCode != http.StatusOK || r.body != "a" {
+			t.Fatalf("got %d %q, want 200 from a", r.StatusCode, short(r.body))
+		}
+	}
+	if got := f.available(); !slices.Equal(got, []bool{true, false}) {
+		t.Fatalf("after a refused connection, available = %v, want [true false] without waiting for a check", got)
+	}
+
+	back := newEcho(t, "back")
+	restart(t, stopped, back.Config.Handler)
+	f.checkAll(t)
+	if got := f.available(); !slices.Equal(got, []bool{true, true}) {
+		t.Fatalf("after the upstream came back and passed a check, available = %v, want [true true]", got)
+	}
+	var bodies []string
+	for range 2 {
+		bodies = append(bodies, roundTrip(t, c, newRequest(t, "GET", f.URL+"/visitor/", "")).body)
+	}
+	if !slices.Contains(bodies, "back") {
+		t.Errorf("answers %v after the upstream came back, want one from it", bodies)
+	}
+}
+
+func TestAHealthRoundTakesOutAStoppedUpstreamBeforeAnyRequest(t *testing.T) {
+	a := newEcho(t, "a")
+	f := newFront(t, nil, closedURL(t), a.URL)
+	f.checkAll(t)
+	if got := f.available(); !slices.Equal(got, []bool{false, true}) {
+		t.Fatalf("after one health round, available = %v, want [false true]", got)
+	}
+}
+
+func TestWithEveryUpstreamStoppedTheProxyAnswers502WithinASecond(t *testing.T) {
+	stopped := []string{closedURL(t), closedURL(t)}
+	f := newFront(t, nil, stopped...)
+	c := client(t)
+
+	check502 := func(t *testing.T) {
+		t.Helper()
+		began := time.Now()
+		page := roundTrip(t, c, newRequest(t, "GET", f.URL+"/visitor/visitor_list/", "", "Accept-Language", "ko-KR,ko;q=0.9"))
+		api := roundTrip(t, c, newRequest(t, "POST", f.URL+"/visitor/api/entries", `{"name":"n"}`, "Content-Type", "application/json"))
+		if took := time.Since(began); took > time.Second {
+			t.Errorf("two requests took %s to fail, want under a second", took)
+		}
+		if page.StatusCode != http.StatusBadGateway || !strings.HasPrefix(page.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("page: %d %q, want 502 text/html", page.StatusCode, page.Header.Get("Content-Type"))
+		}
+		heading := h1RE.FindStringSubmatch(page.body)
+		if htmlLang(t, page.body) != "ko" || heading == nil || !strings.Contains(heading[1], "502") ||
+			!hangulRE.MatchString(heading[1]) || strings.Contains(page.body, "web.unavailable") {
+			t.Errorf("page is not the 502 page in Korean; its heading is %q", heading)
+		}
+		var problem struct{ Error string }
+		if api.StatusCode != http.StatusBadGateway || !strings.HasPrefix(api.Header.Get("Content-Type"), "application/json") ||
+			json.Unmarshal([]byte(api.body), &problem) != nil || problem.Error == "" {
+			t.Errorf("api: %d %q %q, want 502 with a JSON error", api.StatusCode, api.Header.Get("Content-Type"), short(api.body))
+		}
+	}
+
+	t.Run("before any health round", check502)
+	f.checkAll(t)
+	t.Run("after a health round", check502)
+	if r := roundTrip(t, c, newRequest(t, "GET", f.URL+"/readyz", "")); r.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("/readyz with every upstream down = %d, want 503", r.StatusCode)
+	}
+
+	back := newEcho(t, "back")
+	restart(t, stopped[1], back.Config.Handler)
+	f.checkAll(t)
+	if r := roundTrip(t, c, newRequest(t, "GET", f.URL+"/readyz", "")); r.StatusCode != http.StatusOK {
+		t.Errorf("/readyz with one upstream back = %d, want 200", r.StatusCode)
+	}
+	if r := roundTrip(t, c, newRequest(t, "GET", f.URL+"/visitor/", "")); r.StatusCode != http.StatusOK || r.body != "back" {
+		t.Errorf("with one upstream back, got %d %q, want 200 from it", r.StatusCode, short(r.body))
+	}
+}
+
+func TestTheProxyKeepsConnectionsToAnUpstreamAlive(t *testing.T) {
+	var conns atomic.Int32
+	up := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	up.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		if state == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	up.Start()
+	t.Cleanup(up.Close)
+	f := newFront(t, nil, up.URL)
+	c := client(t)
+
+	for range 20 {
+		if r := roundTrip(t, c, newRequest(t, "GET", f.URL+"/visitor/", "")); r.StatusCode != http.StatusOK {
+			t.Fatalf("status = %d, want 200", r.StatusCode)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("20 requests one after another opened %d connections to the upstream, want 1 kept alive", n)
+	}
 }

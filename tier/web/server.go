@@ -6,10 +6,11 @@ package web
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
-
-	"github.com/guestbook/guestbook/tier/app"
+	"net/url"
+	"strings"
 
 	"github.com/guestbook/guestbook/assets"
 	"github.com/guestbook/guestbook/config"
@@ -32,9 +33,10 @@ type Options struct {
 
 // Server is the web tier's http.Handler.
 type Server struct {
-	opts Options
-	home map[string]*assets.Blob // the home page, rendered once per language
-	mux  *http.ServeMux
+	opts        Options
+	home        map[string]*assets.Blob // the home page, rendered once per language
+	unavailable map[string][]byte       // the 502 page, rendered once per language
+	mux         *http.ServeMux
 }
 
 // New renders the home page once per language and builds the routes.
@@ -45,18 +47,44 @@ func New(opts Options) (*Server, error) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	s := &Server{opts: opts, home: map[string]*assets.Blob{}, mux: http.NewServeMux()}
-	tmpl := page.Parse(opts.Static, nil, "web/index.html")["web/index.html"]
+	s := &Server{opts: opts, home: map[string]*assets.Blob{}, unavailable: map[string][]byte{}, mux: http.NewServeMux()}
+	tmpl := page.Parse(opts.Static, nil, "web/index.html", "web/unavailable.html")
 	for _, lang := range []string{page.Ko, page.En} {
-		v := page.NewView(lang, "/", opts.Instance, opts.Version, page.T(lang, "web.title"), "home", nil)
-		body, err := page.Execute(tmpl, v)
+		home := &url.URL{Path: "/"}
+		v := page.NewView(lang, home, opts.Instance, opts.Version, page.T(lang, "web.title"), "home", nil)
+		body, err := page.Execute(tmpl["web/index.html"], v)
 		if err != nil {
 			return nil, fmt.Errorf("render home page: %w", err)
 		}
 		s.home[lang] = assets.NewBlob(body, "text/html; charset=utf-8")
+		v = page.NewView(lang, home, opts.Instance, opts.Version, page.T(lang, "web.unavailable.title"), "", nil)
+		if s.unavailable[lang], err = page.Execute(tmpl["web/unavailable.html"], v); err != nil {
+			return nil, fmt.Errorf("render 502 page: %w", err)
+		}
+	}
+	if p, ok := opts.App.(*Proxy); ok {
+		p.unavailable = s.serveUnavailable
 	}
 	s.routes()
 	return s, nil
+}
+
+// serveUnavailable answers 502 when no app tier upstream can take a request:
+// JSON under /visitor/api/, a page in the reader's language otherwise.
+func (s *Server) serveUnavailable(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	page.SetSecurityHeaders(h)
+	h.Set("Cache-Control", "no-store")
+	h.Set("Retry-After", "5")
+	if strings.HasPrefix(r.URL.Path, "/visitor/api/") {
+		h.Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusBadGateway)
+		io.WriteString(w, `{"error":"the application tier is unavailable"}`+"\n")
+		return
+	}
+	page.SetHTMLHeaders(h)
+	w.WriteHeader(http.StatusBadGateway)
+	w.Write(s.unavailable[page.Lang(r)])
 }
 
 func (s *Server) routes() {
@@ -64,25 +92,31 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /static/", s.opts.Static)
 	s.mux.Handle("GET /favicon.ico", s.opts.Static)
 	s.mux.Handle("/visitor/", s.opts.App)
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { app.WriteHealth(w, nil) })
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { page.WriteHealth(w, nil, "") })
 	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
 }
 
-// ServeHTTP serves the web tier.
+// ServeHTTP serves the web tier. Its own responses get the security headers;
+// the app tier's (under /visitor/) come with their own.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasPrefix(r.URL.Path, "/visitor/") {
+		page.SetSecurityHeaders(w.Header())
+	}
 	s.mux.ServeHTTP(w, r)
 }
+
+var (
+	varyLanguage = []string{"Accept-Language, Cookie"}[:1:1]
+	cachePrivate = assets.NewCacheControl("private, no-cache")
+)
 
 // handleHome serves the prepared home page in the reader's language. It is
 // the same bytes for every reader of a language, so its ETag makes a reload
 // a 304.
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 	page.RememberLang(w, r)
-	h := w.Header()
-	h.Set("Vary", "Accept-Language, Cookie")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "same-origin")
-	s.home[page.Lang(r)].Serve(w, r, "private, no-cache")
+	w.Header()["Vary"] = varyLanguage
+	s.home[page.Lang(r)].Serve(w, r, cachePrivate)
 }
 
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
@@ -91,7 +125,7 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 		err = s.opts.Ready(r.Context())
 	}
 	if err != nil {
-		s.opts.Log.Warn("not ready", "err", err)
+		s.opts.Log.Debug("not ready", "err", err)
 	}
-	app.WriteHealth(w, err)
+	page.WriteHealth(w, err, "not ready")
 }

@@ -1,0 +1,319 @@
+package web_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/guestbook/guestbook/config"
+	"github.com/guestbook/guestbook/store"
+	"github.com/guestbook/guestbook/store/storetest"
+	"github.com/guestbook/guestbook/tier/app"
+	"github.com/guestbook/guestbook/tier/forwarded"
+	"github.com/guestbook/guestbook/tier/web"
+)
+
+// front is the web role as tier.Open wires it: web.Server with a Proxy over
+// a Pool, behind forwarded's middleware, on a real listener.
+type front struct {
+	*httptest.Server
+	pool *web.Pool
+}
+
+func newFront(t *testing.T, trusted forwarded.Trusted, upstreams ...string) *front {
+	t.Helper()
+	log := storetest.Logger(t)
+	pool, err := web.NewPool(upstreams, time.Second, log)
+	if err != nil {
+		t.Fatalf("NewPool: %v", err)
+	}
+	s, err := web.New(web.Options{
+		Instance: testInstance, Version: "test", Log: log,
+		App: web.NewProxy(pool, trusted, log), Ready: pool.Ready,
+	})
+	if err != nil {
+		t.Fatalf("web.New: %v", err)
+	}
+	srv := httptest.NewServer(trusted.Middleware(s))
+	t.Cleanup(srv.Close)
+	return &front{Server: srv, pool: pool}
+}
+
+// checkAll runs one round of active health checks, as Run does every
+// interval.
+func (f *front) checkAll(t *testing.T) {
+	t.Helper()
+	f.pool.CheckAll(t.Context())
+}
+
+// available lists which upstreams are in the rotation, in configuration
+// order.
+func (f *front) available() []bool {
+	var got []bool
+	for _, u := range f.pool.Upstreams() {
+		got = append(got, u.Available())
+	}
+	return got
+}
+
+// client is an HTTP client that does not follow redirects, so tests see the
+// 303s, and closes its connections when the test ends.
+func client(t *testing.T) *http.Client {
+	t.Helper()
+	c := &http.Client{
+		Transport:     &http.Transport{DisableCompression: true},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Timeout:       10 * time.Second,
+	}
+	t.Cleanup(c.CloseIdleConnections)
+	return c
+}
+
+// result is a finished response with its body read.
+type result struct {
+	*http.Response
+	body string
+}
+
+func roundTrip(t *testing.T, c *http.Client, req *http.Request) result {
+	t.Helper()
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read body: %v", req.Method, req.URL, err)
+	}
+	return result{resp, string(b)}
+}
+
+func newRequest(t *testing.T, method, url, body string, header ...string) *http.Request {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	return req
+}
+
+// echo is an upstream that answers with its name and records every request
+// but its health checks. Its /healthz passes while healthy is set.
+type echo struct {
+	*httptest.Server
+	name    string
+	healthy atomic.Bool
+	mu      sync.Mutex
+	seen    []seenRequest
+}
+
+// seenRequest is a request as it arrived at an upstream.
+type seenRequest struct {
+	method, uri, host string
+	header            http.Header
+	contentLength     int64
+	body              string
+}
+
+func newEcho(t *testing.T, name string) *echo {
+	t.Helper()
+	e := &echo{name: name}
+	e.healthy.Store(true)
+	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			if !e.healthy.Load() {
+				http.Error(w, "sick", http.StatusInternalServerError)
+				return
+			}
+			io.WriteString(w, "ok\n")
+			return
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		e.mu.Lock()
+		e.seen = append(e.seen, seenRequest{
+			method: r.Method, uri: r.URL.RequestURI(), host: r.Host,
+			header: r.Header.Clone(), contentLength: r.ContentLength, body: string(body),
+		})
+		e.mu.Unlock()
+		// As an app tier that does not trust the web tier answers: under
+		// an id of its own.
+		w.Header().Set("X-Request-Id", "made-by-the-upstream")
+		io.WriteString(w, name)
+	}))
+	t.Cleanup(e.Close)
+	return e
+}
+
+func (e *echo) requests() []seenRequest {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]seenRequest(nil), e.seen...)
+}
+
+// dropper is an upstream that reads each request whole and then closes the
+// connection without a byte of answer, as an app server that crashes while
+// handling it. It counts the requests it read.
+type dropper struct {
+	*httptest.Server
+	mu   sync.Mutex
+	seen []string // method and body of each request read
+}
+
+func newDropper(t *testing.T) *dropper {
+	t.Helper()
+	d := &dropper{}
+	d.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			io.WriteString(w, "ok\n")
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		d.mu.Lock()
+		d.seen = append(d.seen, r.Method+" "+string(body))
+		d.mu.Unlock()
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			panic(err)
+		}
+		conn.Close()
+	}))
+	t.Cleanup(d.Close)
+	return d
+}
+
+func (d *dropper) requests() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]string(nil), d.seen...)
+}
+
+// closedURL is the base URL of a server that has stopped: nothing listens
+// on its port, so a dial is refused.
+func closedURL(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close()
+	return srv.URL
+}
+
+// restart serves h again on the address of a stopped server (URL as
+// closedURL gives), as an app server that comes back after a crash.
+func restart(t *testing.T, url string, h http.Handler) *httptest.Server {
+	t.Helper()
+	l, err := net.Listen("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatalf("listen again on %s: %v", url, err)
+	}
+	srv := httptest.NewUnstartedServer(h)
+	srv.Listener.Close()
+	srv.Listener = l
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// appServer is the real app tier over its own SQLite database on a real
+// listener, as one app role behind the web tier.
+type appServer struct {
+	*httptest.Server
+	db *store.DB
+}
+
+func newAppServer(t *testing.T, id string) *appServer {
+	t.Helper()
+	db, _ := storetest.Open(t, "sqlite")
+	srv := httptest.NewServer(app.New(db, app.Options{
+		Instance: config.Instance{ID: id}, Version: "test", Log: storetest.Logger(t),
+	}))
+	t.Cleanup(srv.Close)
+	return &appServer{Server: srv, db: db}
+}
+
+// contents is how many times each entry content is stored in the app's
+// database.
+func (a *appServer) contents(t *testing.T) map[string]int {
+	t.Helper()
+	got := map[string]int{}
+	var before int64
+	for {
+		p, err := a.db.ListEntries(context.Background(), before, store.MaxPage)
+		if err != nil {
+			t.Fatalf("list entries of %s: %v", a.URL, err)
+		}
+		for _, e := range p.Entries {
+			got[e.Content]++
+			before = e.ID
+		}
+		if len(p.Entries) < store.MaxPage {
+			return got
+		}
+	}
+}
+
+// rawRequest sends request bytes exactly as given on a new connection to
+// srv and reads one response, so that headers a client library would add,
+// drop or merge reach the server as written.
+func rawRequest(t *testing.T, srv *httptest.Server, request string) result {
+	t.Helper()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(conn, request); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("read response: %v", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read body: %v", err)
+	}
+	return result{resp, string(b)}
+}
+
+func mustTrust(t *testing.T, networks ...string) forwarded.Trusted {
+	t.Helper()
+	trusted, err := forwarded.ParseTrusted(networks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return trusted
+}
+
+func form(content string) string {
+	return fmt.Sprintf("name=%s&email=w%%40example.com&content=%s", "tester", content)
+}
+
+// short is the start of a body, for a failure message.
+func short(body string) string {
+	if len(body) > 80 {
+		return body[:80] + "…"
+	}
+	return body
+}

@@ -1,0 +1,172 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Upstream is one app-tier instance behind the proxy.
+type Upstream struct {
+	URL     *url.URL
+	healthy atomic.Bool
+}
+
+// Available reports whether the upstream is in the rotation: its last active
+// check passed and no connection to it has failed since.
+func (u *Upstream) Available() bool { return u.healthy.Load() }
+
+// Pool is the set of upstreams, with the choice of the next one and their
+// health.
+//
+// Selection is round-robin over the available upstreams. App instances are
+// alike and their requests short, so turns spread the load as evenly as
+// least-in-flight would, and they make the balancing visible: refresh the
+// page and the app instance changes, as it did behind the original's load
+// balancer.
+type Pool struct {
+	upstreams []*Upstream
+	next      atomic.Uint64
+	log       *slog.Logger
+	check     *http.Client
+}
+
+// NewPool builds a pool over the upstreams' base URLs. Every upstream starts
+// in the rotation; the first health round runs as soon as Run starts.
+func NewPool(baseURLs []string, checkTimeout time.Duration, log *slog.Logger) (*Pool, error) {
+	if len(baseURLs) == 0 {
+		return nil, errors.New("web.upstreams: role web needs at least one app tier URL")
+	}
+	p := &Pool{log: log, check: &http.Client{
+		Timeout: checkTimeout,
+		// Checks must not follow a redirect to somewhere else and call it healthy.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+	for _, raw := range baseURLs {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("web.upstreams: an entry is not an http(s) URL")
+		}
+		u.Path = strings.TrimSuffix(u.Path, "/")
+		up := &Upstream{URL: u}
+		up.healthy.Store(true)
+		p.upstreams = append(p.upstreams, up)
+	}
+	return p, nil
+}
+
+// Upstreams lists the pool's upstreams in configuration order.
+func (p *Pool) Upstreams() []*Upstream { return p.upstreams }
+
+// pick returns the next available upstream not in tried, in turn, or nil.
+func (p *Pool) pick(tried []*Upstream) *Upstream {
+	n := uint64(len(p.upstreams))
+	start := p.next.Add(1)
+	for i := range n {
+		u := p.upstreams[(start+i)%n]
+		if u.Available() && !contains(tried, u) {
+			return u
+		}
+	}
+	return nil
+}
+
+func contains(list []*Upstream, u *Upstream) bool {
+	for _, v := range list {
+		if v == u {
+			return true
+		}
+	}
+	return false
+}
+
+// Ready returns nil while at least one upstream is in the rotation.
+func (p *Pool) Ready(context.Context) error {
+	for _, u := range p.upstreams {
+		if u.Available() {
+			return nil
+		}
+	}
+	return errNoUpstream
+}
+
+var errNoUpstream = errors.New("no healthy app tier upstream")
+
+// markDown takes u out of the rotation at once (a passive check: a
+// connection to it failed); the next passing active check brings it back.
+func (p *Pool) markDown(u *Upstream, reason error) {
+	if u.healthy.CompareAndSwap(true, false) {
+		p.log.Warn("upstream down", "upstream", u.URL.Redacted(), "err", reason)
+	}
+}
+
+func (p *Pool) markUp(u *Upstream) {
+	if u.healthy.CompareAndSwap(false, true) {
+		p.log.Info("upstream up", "upstream", u.URL.Redacted())
+	}
+}
+
+// Run checks every upstream now and then every interval until ctx ends.
+func (p *Pool) Run(ctx context.Context, interval time.Duration) {
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		p.CheckAll(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+// CheckAll runs one round of active checks, all upstreams at once, and
+// returns when every check has finished. Tests call it to run a round
+// without waiting for the ticker.
+func (p *Pool) CheckAll(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, u := range p.upstreams {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if v := recover(); v != nil {
+					p.log.Error("health check panicked", "upstream", u.URL.Redacted(), "panic", v)
+				}
+			}()
+			err := p.checkOne(ctx, u)
+			switch {
+			case ctx.Err() != nil: // shutting down: the check says nothing
+			case err != nil:
+				p.markDown(u, err)
+			default:
+				p.markUp(u)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// checkOne is GET /healthz on u: 200 within the check timeout passes.
+func (p *Pool) checkOne(ctx context.Context, u *Upstream) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.URL.String()+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := p.check.Do(req)
+	if err != nil {
+		return fmt.Errorf("health check: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("health check: status %d", resp.StatusCode)
+	}
+	return nil
+}
