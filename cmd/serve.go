@@ -24,6 +24,7 @@ itself. On MySQL it refuses to start while the schema is behind, unless
 given --migrate.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			tuneGC()
 			cfg, log, err := g.load()
 			if err != nil {
 				return err

@@ -46,7 +46,7 @@ func IDFrom(ctx context.Context) string {
 func (t Trusted) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info := Info{ID: t.RequestID(r), Client: t.ClientIP(r), Proto: t.Proto(r)}
-		w.Header().Set(HeaderRequestID, info.ID)
+		w.Header()[HeaderRequestID] = []string{info.ID}
 		next.ServeHTTP(w, r.WithContext(With(r.Context(), info)))
 	})
 }

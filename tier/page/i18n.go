@@ -5,7 +5,6 @@ package page
 import (
 	"fmt"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -26,12 +25,19 @@ const langCookie = "gb_lang"
 // Lang picks the interface language for a request: ?lang= (remembered in a
 // cookie), then that cookie, then Accept-Language (Korean when the browser
 // prefers it to English), then English.
+//
+// It runs on every page, so it parses only what is there: no query, no
+// cookie of ours, no allocation.
 func Lang(r *http.Request) string {
-	if l := r.URL.Query().Get("lang"); l == Ko || l == En {
-		return l
+	if strings.Contains(r.URL.RawQuery, "lang=") {
+		if l := r.URL.Query().Get("lang"); l == Ko || l == En {
+			return l
+		}
 	}
-	if c, err := r.Cookie(langCookie); err == nil && (c.Value == Ko || c.Value == En) {
-		return c.Value
+	if strings.Contains(r.Header.Get("Cookie"), langCookie+"=") {
+		if c, err := r.Cookie(langCookie); err == nil && (c.Value == Ko || c.Value == En) {
+			return c.Value
+		}
 	}
 	return FromAcceptLanguage(r.Header.Get("Accept-Language"))
 }
@@ -48,19 +54,17 @@ func RememberLang(w http.ResponseWriter, r *http.Request) {
 
 // FromAcceptLanguage returns "ko" when Korean is the browser's most preferred
 // language of the two we have, and "en" otherwise.
+// A tie keeps the browser's order.
 func FromAcceptLanguage(header string) string {
-	type pref struct {
-		lang string
-		q    float64
-		pos  int
-	}
-	var prefs []pref
-	for i, part := range strings.Split(header, ",") {
+	var (
+		bestKo, bestEn = 0.0, 0.0 // highest q of each; 0: not acceptable
+		posKo, posEn   int        // where each best was named
+	)
+	for pos, rest := 0, header; rest != ""; pos++ {
+		var part string
+		part, rest, _ = strings.Cut(rest, ",")
 		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		primary, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
-		if primary != Ko && primary != En {
-			continue
-		}
+		primary, _, _ := strings.Cut(strings.TrimSpace(tag), "-")
 		q := 1.0
 		if k, v, ok := strings.Cut(strings.TrimSpace(params), "="); ok && strings.TrimSpace(k) == "q" {
 			var err error
@@ -68,12 +72,14 @@ func FromAcceptLanguage(header string) string {
 				q = 0
 			}
 		}
-		if q > 0 {
-			prefs = append(prefs, pref{primary, q, i})
+		switch {
+		case strings.EqualFold(primary, Ko) && q > bestKo:
+			bestKo, posKo = q, pos
+		case strings.EqualFold(primary, En) && q > bestEn:
+			bestEn, posEn = q, pos
 		}
 	}
-	sort.SliceStable(prefs, func(a, b int) bool { return prefs[a].q > prefs[b].q })
-	if len(prefs) > 0 && prefs[0].lang == Ko {
+	if bestKo > bestEn || (bestKo > 0 && bestKo == bestEn && posKo < posEn) {
 		return Ko
 	}
 	return En

@@ -68,13 +68,21 @@ const ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-s
 	"script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
 
 // SetSecurityHeaders sets what every response of ours carries: no sniffing,
-// no framing, no referrer to other sites, and the CSP.
+// no framing, no referrer to other sites, and the CSP. The values are made
+// once (cap == len, so an append elsewhere copies instead of sharing).
 func SetSecurityHeaders(h http.Header) {
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", ContentSecurityPolicy)
+	h["X-Content-Type-Options"] = nosniff
+	h["Referrer-Policy"] = sameOrigin
+	h["X-Frame-Options"] = deny
+	h["Content-Security-Policy"] = csp
 }
+
+var (
+	nosniff    = []string{"nosniff"}[:1:1]
+	sameOrigin = []string{"same-origin"}[:1:1]
+	deny       = []string{"DENY"}[:1:1]
+	csp        = []string{ContentSecurityPolicy}[:1:1]
+)
 
 // SetHTMLHeaders marks a response as a page that depends on the reader's
 // language and cookies.
