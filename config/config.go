@@ -70,6 +70,18 @@ type Database struct {
 	MaxIdleConns int `yaml:"max_idle_conns"`
 	// ConnMaxLifetime bounds how long a connection is reused. Default 5m.
 	ConnMaxLifetime time.Duration `yaml:"conn_max_lifetime"`
+	// HealthInterval is how often the writer writes the heartbeat and each
+	// replica's lag is measured. Default 1s.
+	HealthInterval time.Duration `yaml:"health_interval"`
+	// MaxReplicaLag takes a replica that lags more out of the rotation.
+	// Default 5s.
+	MaxReplicaLag time.Duration `yaml:"max_replica_lag"`
+	// FailoverTimeout is how long writes may fail after the writer is lost
+	// before a writable candidate must have been found. Default 10s.
+	FailoverTimeout time.Duration `yaml:"failover_timeout"`
+	// ReadYourWrites sends a client's reads to the writer for this long after
+	// it wrote, so it sees its own write. Default 5s; 0 turns it off.
+	ReadYourWrites time.Duration `yaml:"read_your_writes"`
 }
 
 // Instance names the machine that served a request, as the pages show it.
@@ -103,6 +115,10 @@ func Default() Config {
 			MaxOpenConns:    20,
 			MaxIdleConns:    10,
 			ConnMaxLifetime: 5 * time.Minute,
+			HealthInterval:  time.Second,
+			MaxReplicaLag:   5 * time.Second,
+			FailoverTimeout: 10 * time.Second,
+			ReadYourWrites:  5 * time.Second,
 		},
 		Instance: Instance{ID: host},
 		Log:      Log{Format: "text", Level: "info"},
@@ -154,6 +170,18 @@ func (c Config) Validate() error {
 	}
 	if c.Database.ConnMaxLifetime <= 0 {
 		return fmt.Errorf("database.conn_max_lifetime: must be positive, got %s", c.Database.ConnMaxLifetime)
+	}
+	if c.Database.HealthInterval < 50*time.Millisecond {
+		return fmt.Errorf("database.health_interval: %s is shorter than 50ms", c.Database.HealthInterval)
+	}
+	if c.Database.MaxReplicaLag <= 0 {
+		return fmt.Errorf("database.max_replica_lag: must be positive, got %s", c.Database.MaxReplicaLag)
+	}
+	if c.Database.FailoverTimeout <= 0 {
+		return fmt.Errorf("database.failover_timeout: must be positive, got %s", c.Database.FailoverTimeout)
+	}
+	if c.Database.ReadYourWrites < 0 {
+		return fmt.Errorf("database.read_your_writes: %s is negative", c.Database.ReadYourWrites)
 	}
 	switch c.Log.Format {
 	case "text", "json":

@@ -68,6 +68,10 @@ func TestLoadWithNothingSetGivesTheDocumentedDefaults(t *testing.T) {
 			MaxOpenConns:    20,
 			MaxIdleConns:    10,
 			ConnMaxLifetime: 5 * time.Minute,
+			HealthInterval:  time.Second,
+			MaxReplicaLag:   5 * time.Second,
+			FailoverTimeout: 10 * time.Second,
+			ReadYourWrites:  5 * time.Second,
 		},
 		Instance: Instance{ID: hostname(t)},
 		Log:      Log{Format: "text", Level: "info"},
@@ -108,6 +112,10 @@ database:
   max_open_conns: 7
   max_idle_conns: 3
   conn_max_lifetime: 90s
+  health_interval: 250ms
+  max_replica_lag: 3s
+  failover_timeout: 20s
+  read_your_writes: 0s
 instance:
   id: web-1
   zone: ap-northeast-2a
@@ -129,6 +137,9 @@ log:
 			MaxOpenConns:    7,
 			MaxIdleConns:    3,
 			ConnMaxLifetime: 90 * time.Second,
+			HealthInterval:  250 * time.Millisecond,
+			MaxReplicaLag:   3 * time.Second,
+			FailoverTimeout: 20 * time.Second,
 		},
 		Instance: Instance{ID: "web-1", Zone: "ap-northeast-2a", Subnet: "10.0.1.0/24"},
 		Log:      Log{Format: "json", Level: "debug"},
@@ -211,6 +222,10 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 		"GUESTBOOK_DATABASE_MAX_OPEN_CONNS=7",
 		"GUESTBOOK_DATABASE_MAX_IDLE_CONNS=0",
 		"GUESTBOOK_DATABASE_CONN_MAX_LIFETIME=1h",
+		"GUESTBOOK_DATABASE_HEALTH_INTERVAL=2s",
+		"GUESTBOOK_DATABASE_MAX_REPLICA_LAG=9s",
+		"GUESTBOOK_DATABASE_FAILOVER_TIMEOUT=30s",
+		"GUESTBOOK_DATABASE_READ_YOUR_WRITES=1s",
 		"GUESTBOOK_INSTANCE_ID=app-1",
 		"GUESTBOOK_INSTANCE_ZONE=zone-b",
 		"GUESTBOOK_INSTANCE_SUBNET=10.0.2.0/24",
@@ -229,6 +244,10 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 			MaxOpenConns:    7,
 			MaxIdleConns:    0,
 			ConnMaxLifetime: time.Hour,
+			HealthInterval:  2 * time.Second,
+			MaxReplicaLag:   9 * time.Second,
+			FailoverTimeout: 30 * time.Second,
+			ReadYourWrites:  time.Second,
 		},
 		Instance: Instance{ID: "app-1", Zone: "zone-b", Subnet: "10.0.2.0/24"},
 		Log:      Log{Format: "json", Level: "error"},
@@ -430,6 +449,10 @@ func TestValidateNamesTheKeyOfABadValue(t *testing.T) {
 		{"empty primary", func(c *Config) { c.Database.Primary = " " }, "database.primary"},
 		{"negative connect_timeout", func(c *Config) { c.Database.ConnectTimeout = -time.Second }, "database.connect_timeout"},
 		{"zero connect_timeout", func(c *Config) { c.Database.ConnectTimeout = 0 }, "database.connect_timeout"},
+		{"health_interval too short", func(c *Config) { c.Database.HealthInterval = time.Millisecond }, "database.health_interval"},
+		{"zero max_replica_lag", func(c *Config) { c.Database.MaxReplicaLag = 0 }, "database.max_replica_lag"},
+		{"zero failover_timeout", func(c *Config) { c.Database.FailoverTimeout = 0 }, "database.failover_timeout"},
+		{"negative read_your_writes", func(c *Config) { c.Database.ReadYourWrites = -time.Second }, "database.read_your_writes"},
 		{"max_open_conns 0", func(c *Config) { c.Database.MaxOpenConns = 0 }, "database.max_open_conns"},
 		{"negative max_idle_conns", func(c *Config) { c.Database.MaxIdleConns = -1 }, "database.max_idle_conns"},
 		{"conn_max_lifetime 0", func(c *Config) { c.Database.ConnMaxLifetime = 0 }, "database.conn_max_lifetime"},

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -17,59 +19,130 @@ import (
 	"github.com/guestbook/guestbook/config"
 )
 
-// DB is the store: a pool on the primary (the writer). Every method says by
-// its call whether it reads (db.reader) or writes (db.writer).
+// DB is the store: a pool per database server. Writes go to the writer, the
+// one primary candidate that is writable; reads go round-robin to the healthy
+// replicas, or to the writer when there is none (or when the reader has just
+// written: see ReadPrimary). Every method says by its call whether it reads
+// (db.read) or writes (db.write), so the routing can be read off the code.
 type DB struct {
-	driver  string
-	host    string // the primary's address or file, for messages; never a DSN
-	primary *sqlx.DB
-	log     *slog.Logger
+	driver     string
+	cfg        config.Database
+	candidates []*backend // primary candidates, in configuration order
+	replicas   []*replica
+	writer     atomic.Pointer[backend] // nil while no writable candidate is known
+	hadWriter  atomic.Bool             // a writer was found once: later finds are failovers
+	next       atomic.Uint64           // round-robin over replicas
+	lost       chan struct{}           // a write found the writer gone: look for one now
+	log        *slog.Logger
 }
 
-// Open connects to the primary named by cfg, retrying a database that does
-// not answer yet with backoff for cfg.ConnectTimeout and logging each try.
-// The error names the host, never the password.
-func Open(ctx context.Context, cfg config.Database, log *slog.Logger) (*DB, error) {
+// backend is one database server and its pool.
+type backend struct {
+	name   string // host:port or the SQLite file: for logs and metrics, never a DSN
+	db     *sqlx.DB
+	reads  atomic.Uint64
+	writes atomic.Uint64
+}
+
+// replica is a read-only backend with its health.
+type replica struct {
+	*backend
+	healthy atomic.Bool
+	lag     atomic.Int64 // nanoseconds behind the writer, at the last check
+}
+
+// Open connects to the primary named by cfg (each candidate, when several are
+// given) and to its replicas. It waits, with backoff and a log line per try,
+// up to cfg.ConnectTimeout for a writable primary; replicas that do not
+// answer yet only stay out of the rotation. Errors name hosts, never
+// passwords.
+func Open(ctx context.Context, cfg config.Database, log *slog.Logger) (_ *DB, err error) {
 	d, err := dialectOf(cfg.Driver)
 	if err != nil {
 		return nil, err
 	}
-	dsn, host, err := d.dsn(cfg.Primary)
+	db := &DB{driver: cfg.Driver, cfg: cfg, lost: make(chan struct{}, 1), log: log}
+	defer func() {
+		if err != nil {
+			db.Close()
+		}
+	}()
+	for _, dsn := range splitCandidates(cfg.Primary, d) {
+		b, err := openBackend(d, dsn, cfg, "database.primary")
+		if err != nil {
+			return nil, err
+		}
+		db.candidates = append(db.candidates, b)
+	}
+	for _, dsn := range cfg.Replicas {
+		b, err := openBackend(d, dsn, cfg, "database.replicas")
+		if err != nil {
+			return nil, err
+		}
+		db.replicas = append(db.replicas, &replica{backend: b})
+	}
+	if err := db.waitForWriter(ctx); err != nil {
+		return nil, err
+	}
+	db.beat(ctx)
+	db.checkReplicas(ctx)
+	return db, nil
+}
+
+// splitCandidates reads database.primary: one DSN, or several (for MySQL)
+// separated by commas, of which the writable one is the writer.
+func splitCandidates(primary string, d dialect) []string {
+	if d.name != "mysql" {
+		return []string{primary}
+	}
+	var out []string
+	for _, dsn := range strings.Split(primary, ",") {
+		if dsn = strings.TrimSpace(dsn); dsn != "" {
+			out = append(out, dsn)
+		}
+	}
+	return out
+}
+
+func openBackend(d dialect, configured string, cfg config.Database, key string) (*backend, error) {
+	dsn, host, err := d.dsn(configured)
 	if err != nil {
-		return nil, fmt.Errorf("database.primary: %w", err)
+		return nil, fmt.Errorf("%s: %w", key, err)
 	}
 	raw, err := sql.Open(d.driverName, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("database %s: %w", host, err)
 	}
-	primary := sqlx.NewDb(raw, d.driverName)
-	d.tunePool(primary.DB, cfg)
-	if err := waitReachable(ctx, primary.DB, host, cfg.ConnectTimeout, log); err != nil {
-		primary.Close()
-		return nil, err
-	}
-	return &DB{driver: cfg.Driver, host: host, primary: primary, log: log}, nil
+	d.tunePool(raw, cfg)
+	return &backend{name: host, db: sqlx.NewDb(raw, d.driverName)}, nil
 }
 
 // Close closes every pool.
 func (db *DB) Close() error {
-	return db.primary.Close()
+	var errs []error
+	for _, b := range db.candidates {
+		errs = append(errs, b.db.Close())
+	}
+	for _, r := range db.replicas {
+		errs = append(errs, r.db.Close())
+	}
+	return errors.Join(errs...)
 }
 
-// Host names the primary for messages: host:port, or the SQLite file.
-func (db *DB) Host() string { return db.host }
+// Host names the writer for messages (host:port, or the SQLite file), or the
+// first candidate while no writer is known.
+func (db *DB) Host() string {
+	if w := db.writer.Load(); w != nil {
+		return w.name
+	}
+	return db.candidates[0].name
+}
 
-// writer is where writes go: the primary.
-func (db *DB) writer() *sqlx.DB { return db.primary }
-
-// reader is where reads go. Until replica routing exists it is the primary,
-// which also gives read-your-writes for free.
-func (db *DB) reader() *sqlx.DB { return db.primary }
-
-// Ping checks that the primary answers.
+// Ping checks that the writer answers.
 func (db *DB) Ping(ctx context.Context) error {
-	if err := db.writer().PingContext(ctx); err != nil {
-		return fmt.Errorf("ping %s: %w: %w", db.host, ErrUnavailable, err)
+	err := db.write(ctx, func(x *sqlx.DB) error { return x.PingContext(ctx) })
+	if err != nil {
+		return fmt.Errorf("ping %s: %w", db.Host(), unavailable(err))
 	}
 	return nil
 }

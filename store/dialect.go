@@ -41,6 +41,9 @@ func mysqlDSN(configured string) (string, string, error) {
 		return "", "", err
 	}
 	c.ParseTime = true
+	// A connection that meets a read-only server (a demoted writer after a
+	// failover) is dropped rather than kept in the pool.
+	c.RejectReadOnly = true
 	if c.Collation == "" {
 		c.Collation = "utf8mb4_unicode_ci"
 	}

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // MaxPage is the most entries one List call returns.
@@ -37,7 +39,11 @@ func (db *DB) ListEntries(ctx context.Context, before int64, limit int) (Page, e
 	}
 	var entries []Entry
 	// One more than the page, to learn whether an older page exists.
-	if err := db.reader().SelectContext(ctx, &entries, listEntriesSQL, before, limit+1); err != nil {
+	err := db.read(ctx, func(x *sqlx.DB) error {
+		entries = entries[:0]
+		return x.SelectContext(ctx, &entries, listEntriesSQL, before, limit+1)
+	})
+	if err != nil {
 		return Page{}, fmt.Errorf("list entries: %w", unavailable(err))
 	}
 	p := Page{Entries: entries}
@@ -55,7 +61,7 @@ FROM entries WHERE id = ?`
 // GetEntry reads one entry from a reader, or returns ErrNotFound.
 func (db *DB) GetEntry(ctx context.Context, id int64) (Entry, error) {
 	var e Entry
-	err := db.reader().GetContext(ctx, &e, getEntrySQL, id)
+	err := db.read(ctx, func(x *sqlx.DB) error { return x.GetContext(ctx, &e, getEntrySQL, id) })
 	if errors.Is(err, sql.ErrNoRows) {
 		return Entry{}, fmt.Errorf("entry %d: %w", id, ErrNotFound)
 	}
@@ -83,8 +89,11 @@ func (db *DB) CreateEntry(ctx context.Context, d Draft, deleteSecret string) (En
 		CreatedAt:  now.UTC().Truncate(time.Microsecond),
 		DeleteHash: HashSecret(deleteSecret),
 	}
-	res, err := db.writer().ExecContext(ctx, createEntrySQL,
-		e.Name, e.Email, e.Day, e.Content, e.CreatedAt, e.DeleteHash)
+	var res sql.Result
+	err := db.write(ctx, func(x *sqlx.DB) (err error) {
+		res, err = x.ExecContext(ctx, createEntrySQL, e.Name, e.Email, e.Day, e.Content, e.CreatedAt, e.DeleteHash)
+		return err
+	})
 	if err != nil {
 		return Entry{}, fmt.Errorf("create entry: %w", unavailable(err))
 	}
@@ -105,35 +114,43 @@ const (
 // entry. The check and the delete are one statement, so a concurrent change
 // can't slip between them.
 func (db *DB) DeleteEntry(ctx context.Context, id int64, deleteSecret string) error {
-	tx, err := db.writer().BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("delete entry %d: %w", id, unavailable(err))
-	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, deleteEntryIfSecretSQL, id, HashSecret(deleteSecret))
-	if err != nil {
-		return fmt.Errorf("delete entry %d: %w", id, unavailable(err))
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		var count int
-		if err := tx.GetContext(ctx, &count, countEntrySQL, id); err != nil {
-			return fmt.Errorf("delete entry %d: %w", id, unavailable(err))
+	var deleted bool
+	var count int
+	err := db.write(ctx, func(x *sqlx.DB) error {
+		tx, err := x.BeginTxx(ctx, nil)
+		if err != nil {
+			return err
 		}
-		if count == 0 {
-			return fmt.Errorf("delete entry %d: %w", id, ErrNotFound)
+		defer tx.Rollback()
+		res, err := tx.ExecContext(ctx, deleteEntryIfSecretSQL, id, HashSecret(deleteSecret))
+		if err != nil {
+			return err
 		}
-		return fmt.Errorf("delete entry %d: %w", id, ErrForbidden)
-	}
-	if err := tx.Commit(); err != nil {
+		if n, _ := res.RowsAffected(); n == 0 {
+			return tx.GetContext(ctx, &count, countEntrySQL, id)
+		}
+		deleted = true
+		return tx.Commit()
+	})
+	switch {
+	case err != nil:
 		return fmt.Errorf("delete entry %d: %w", id, unavailable(err))
+	case deleted:
+		return nil
+	case count == 0:
+		return fmt.Errorf("delete entry %d: %w", id, ErrNotFound)
 	}
-	return nil
+	return fmt.Errorf("delete entry %d: %w", id, ErrForbidden)
 }
 
 // DeleteEntryAsAdmin deletes entry id on the writer whatever its secret; the
 // caller has checked the admin token. ErrNotFound if there is no such entry.
 func (db *DB) DeleteEntryAsAdmin(ctx context.Context, id int64) error {
-	res, err := db.writer().ExecContext(ctx, deleteEntrySQL, id)
+	var res sql.Result
+	err := db.write(ctx, func(x *sqlx.DB) (err error) {
+		res, err = x.ExecContext(ctx, deleteEntrySQL, id)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("delete entry %d: %w", id, unavailable(err))
 	}
@@ -162,7 +179,7 @@ func (e Entry) CanDelete(secret string) bool {
 // unavailable marks a database failure as ErrUnavailable (the tiers answer
 // 503), keeping the cause for the log. Context ends pass through unmarked.
 func unavailable(err error) error {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrUnavailable) {
 		return err
 	}
 	return fmt.Errorf("%w: %w", ErrUnavailable, err)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/golang-migrate/migrate/v4"
@@ -43,9 +45,9 @@ func OpenMigrator(ctx context.Context, cfg config.Database, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	dsn, host, err := d.dsn(cfg.Primary)
+	dsn, host, err := writableCandidate(ctx, d, cfg, log)
 	if err != nil {
-		return nil, fmt.Errorf("database.primary: %w", err)
+		return nil, err
 	}
 	unlock := func() {}
 	if d.name == "sqlite" {
@@ -89,6 +91,30 @@ func OpenMigrator(ctx context.Context, cfg config.Database, log *slog.Logger) (*
 	}
 	m.LockTimeout = 30 * time.Second
 	return &Migrator{m: m, unlock: unlock, host: host, log: log}, nil
+}
+
+// writableCandidate picks, among database.primary's candidates, the one that
+// is writable (the only one when there is one). Migrations run there alone.
+func writableCandidate(ctx context.Context, d dialect, cfg config.Database, log *slog.Logger) (dsn, host string, err error) {
+	candidates := splitCandidates(cfg.Primary, d)
+	if len(candidates) == 1 {
+		if dsn, host, err = d.dsn(candidates[0]); err != nil {
+			return "", "", fmt.Errorf("database.primary: %w", err)
+		}
+		return dsn, host, nil
+	}
+	cfg.Replicas = nil
+	db, err := Open(ctx, cfg, log) // finds the writer among the candidates
+	if err != nil {
+		return "", "", err
+	}
+	defer db.Close()
+	for _, c := range candidates {
+		if dsn, host, err = d.dsn(c); err == nil && host == db.Host() {
+			return dsn, host, nil
+		}
+	}
+	return "", "", fmt.Errorf("database.primary: no writable candidate")
 }
 
 func migrationSource(driver string) (source.Driver, error) {
@@ -187,12 +213,12 @@ func (db *DB) SchemaVersion(ctx context.Context) (version uint, dirty bool, err 
 		Version int64 `db:"version"`
 		Dirty   bool  `db:"dirty"`
 	}
-	err = db.writer().GetContext(ctx, &row, q)
+	err = db.write(ctx, func(x *sqlx.DB) error { return x.GetContext(ctx, &row, q) })
 	switch {
 	case errors.Is(err, sql.ErrNoRows) || isNoSuchTable(err):
 		return 0, false, nil
 	case err != nil:
-		return 0, false, fmt.Errorf("schema version on %s: %w: %w", db.host, ErrUnavailable, err)
+		return 0, false, fmt.Errorf("schema version on %s: %w", db.Host(), unavailable(err))
 	}
 	return uint(row.Version), row.Dirty, nil
 }
@@ -209,10 +235,10 @@ func (db *DB) CheckSchema(ctx context.Context) error {
 		return err
 	}
 	if dirty {
-		return fmt.Errorf("schema on %s is dirty at version %d (a migration failed half-way; fix it and run guestbook migrate force): %w", db.host, v, ErrSchemaBehind)
+		return fmt.Errorf("schema on %s is dirty at version %d (a migration failed half-way; fix it and run guestbook migrate force): %w", db.Host(), v, ErrSchemaBehind)
 	}
 	if v < latest {
-		return fmt.Errorf("schema on %s is at version %d, this binary needs %d: run guestbook migrate: %w", db.host, v, latest, ErrSchemaBehind)
+		return fmt.Errorf("schema on %s is at version %d, this binary needs %d: run guestbook migrate: %w", db.Host(), v, latest, ErrSchemaBehind)
 	}
 	return nil
 }

@@ -92,9 +92,11 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 		if p.db, err = openStore(ctx, cfg.Database, opts.Migrate, opts.Log); err != nil {
 			return nil, err
 		}
+		p.jobs = append(p.jobs, p.db.Run) // heartbeat, replica health, failover
 		appTier := app.New(p.db, app.Options{
 			Instance: cfg.Instance, AdminToken: cfg.App.AdminToken,
 			Version: opts.Version, Static: static, Log: opts.Log,
+			ReadYourWrites: cfg.Database.ReadYourWrites,
 		})
 		handler = appTier
 		if opts.Role == RoleApp {

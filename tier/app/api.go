@@ -112,6 +112,7 @@ func (s *Server) handleAPIEntryCreate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.wrote(w, r)
 	w.Header().Set("Location", "/visitor/api/entries/"+strconv.FormatInt(e.ID, 10))
 	writeJSON(w, http.StatusCreated, apiCreated{Entry: e, DeleteToken: token})
 }
@@ -135,6 +136,7 @@ func (s *Server) handleAPIEntryDelete(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.wrote(w, r)
 	w.WriteHeader(http.StatusNoContent)
 }
 

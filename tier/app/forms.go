@@ -56,6 +56,7 @@ func (s *Server) handleEntryCreate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.wrote(w, r)
 	if isNew {
 		http.SetCookie(w, &http.Cookie{
 			Name: authorCookie, Value: secret, Path: "/visitor/",
@@ -105,6 +106,7 @@ func (s *Server) handleEntryDelete(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.wrote(w, r)
 	http.Redirect(w, r, "/visitor/visitor_list/", http.StatusSeeOther)
 }
 

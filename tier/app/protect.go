@@ -41,7 +41,7 @@ func (s *Server) protect(next http.Handler) http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-		s.dispatch(guarded, w, r)
+		s.dispatch(guarded, w, s.readYourWrites(r))
 	})
 }
 

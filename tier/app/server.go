@@ -34,6 +34,9 @@ type Options struct {
 	Log        *slog.Logger
 	// Now is the clock, for the default day; time.Now when nil.
 	Now func() time.Time
+	// ReadYourWrites is how long after a write a client's reads go to the
+	// primary (database.read_your_writes); 0 turns it off.
+	ReadYourWrites time.Duration
 }
 
 // Server is the application tier's http.Handler.

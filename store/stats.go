@@ -1,0 +1,48 @@
+package store
+
+import (
+	"database/sql"
+	"time"
+)
+
+// Stats is what the store can tell about its routing, for metrics and the
+// pages that show the path of a request.
+type Stats struct {
+	// Writer names the current writer; empty while none is known.
+	Writer   string
+	Backends []BackendStats
+}
+
+// BackendStats describes one database server.
+type BackendStats struct {
+	Name    string        // host:port (or the SQLite file), never a DSN
+	Role    string        // "primary" (a candidate) or "replica"
+	Writer  bool          // this is the current writer
+	Healthy bool          // a replica in the read rotation; a primary that is the writer
+	Lag     time.Duration // a replica's lag at its last check
+	Reads   uint64        // reads routed here
+	Writes  uint64        // writes routed here
+	Pool    sql.DBStats
+}
+
+// Stats reports the routing as it is now.
+func (db *DB) Stats() Stats {
+	var s Stats
+	w := db.writer.Load()
+	if w != nil {
+		s.Writer = w.name
+	}
+	for _, b := range db.candidates {
+		s.Backends = append(s.Backends, BackendStats{
+			Name: b.name, Role: "primary", Writer: b == w, Healthy: b == w,
+			Reads: b.reads.Load(), Writes: b.writes.Load(), Pool: b.db.Stats(),
+		})
+	}
+	for _, r := range db.replicas {
+		s.Backends = append(s.Backends, BackendStats{
+			Name: r.name, Role: "replica", Healthy: r.healthy.Load(), Lag: time.Duration(r.lag.Load()),
+			Reads: r.reads.Load(), Pool: r.db.Stats(),
+		})
+	}
+	return s
+}
