@@ -7,7 +7,7 @@ STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 # Everything CI checks: formatting, vet, staticcheck, then every test against
-# a throw-away MariaDB server, SQLite files and a headless Chromium.
+# a throw-away MariaDB primary and replica, SQLite files and a headless Chromium.
 test: lint unit
 
 lint:
@@ -19,7 +19,7 @@ lint:
 # GBTEST_REQUIRE_BROWSER turns a missing Chromium into a failure instead of
 # a skip (scripts/with-mariadb does the same for MariaDB).
 unit:
-	GBTEST_REQUIRE_BROWSER=1 scripts/with-mariadb go test -count=1 ./...
+	GBTEST_REQUIRE_BROWSER=1 scripts/with-mariadb --replica go test -count=1 ./...
 
 build:
 	go build -ldflags "-X github.com/guestbook/guestbook/cmd.version=$(VERSION)" -o guestbook .

@@ -1,6 +1,8 @@
 // Package storetest gives tests real databases: a migrated SQLite file in a
 // temp dir, or a fresh database on the MariaDB server that scripts/with-mariadb
-// started (GBTEST_MYSQL_DSN). Each is removed when the test ends.
+// started (GBTEST_MYSQL_DSN, and its replica GBTEST_MYSQL_REPLICA_DSN). Each is
+// removed when the test ends. Tests that must stop, freeze or promote a server
+// start private ones instead: StartServer and StartPair.
 package storetest
 
 import (
@@ -81,6 +83,22 @@ func ServerDSN(t testing.TB) string {
 			t.Fatal("GBTEST_REQUIRE_MYSQL is set but GBTEST_MYSQL_DSN is not: run the tests through scripts/with-mariadb")
 		}
 		t.Skip("needs MariaDB: run `make test`, or set GBTEST_MYSQL_DSN=root@tcp(127.0.0.1:3306)/")
+	}
+	return dsn
+}
+
+// ReplicaDSN is the DSN of the test server's replica, with no database:
+// scripts/with-mariadb --replica starts it replicating (GTID, read_only) from
+// the server of ServerDSN. Without GBTEST_MYSQL_REPLICA_DSN the test is
+// skipped, unless GBTEST_REQUIRE_MYSQL is set, as for ServerDSN.
+func ReplicaDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv("GBTEST_MYSQL_REPLICA_DSN")
+	if dsn == "" {
+		if os.Getenv("GBTEST_REQUIRE_MYSQL") != "" {
+			t.Fatal("GBTEST_REQUIRE_MYSQL is set but GBTEST_MYSQL_REPLICA_DSN is not: run the tests through scripts/with-mariadb --replica")
+		}
+		t.Skip("needs a MariaDB replica: run `make test`, or scripts/with-mariadb --replica go test ./...")
 	}
 	return dsn
 }
