@@ -100,7 +100,9 @@ func TestReadsGoToTheReplicaAndWritesToThePrimary(t *testing.T) {
 }
 
 func TestAStoppedReplicaCostsNoReadAnError(t *testing.T) {
-	r := openReplicated(t, func(c *config.Database) { c.HealthInterval = time.Hour }) // only the failed reads can notice
+	// Checks 2 s apart: the reads below come right after the kill, before
+	// the next check, so only the failed reads themselves can notice.
+	r := openReplicated(t, func(c *config.Database) { c.HealthInterval = 2 * time.Second })
 	if _, err := r.db.CreateEntry(context.Background(), draft(1), "s"); err != nil {
 		t.Fatal(err)
 	}
