@@ -174,8 +174,9 @@ func (c Config) Validate() error {
 	if c.Database.HealthInterval < 50*time.Millisecond {
 		return fmt.Errorf("database.health_interval: %s is shorter than 50ms", c.Database.HealthInterval)
 	}
-	if c.Database.MaxReplicaLag <= 0 {
-		return fmt.Errorf("database.max_replica_lag: must be positive, got %s", c.Database.MaxReplicaLag)
+	if c.Database.MaxReplicaLag <= c.Database.HealthInterval {
+		return fmt.Errorf("database.max_replica_lag: %s must be longer than database.health_interval (%s), the heartbeat's own period",
+			c.Database.MaxReplicaLag, c.Database.HealthInterval)
 	}
 	if c.Database.FailoverTimeout <= 0 {
 		return fmt.Errorf("database.failover_timeout: must be positive, got %s", c.Database.FailoverTimeout)

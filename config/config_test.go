@@ -451,6 +451,7 @@ func TestValidateNamesTheKeyOfABadValue(t *testing.T) {
 		{"zero connect_timeout", func(c *Config) { c.Database.ConnectTimeout = 0 }, "database.connect_timeout"},
 		{"health_interval too short", func(c *Config) { c.Database.HealthInterval = time.Millisecond }, "database.health_interval"},
 		{"zero max_replica_lag", func(c *Config) { c.Database.MaxReplicaLag = 0 }, "database.max_replica_lag"},
+		{"max_replica_lag within one heartbeat", func(c *Config) { c.Database.MaxReplicaLag = c.Database.HealthInterval }, "database.max_replica_lag"},
 		{"zero failover_timeout", func(c *Config) { c.Database.FailoverTimeout = 0 }, "database.failover_timeout"},
 		{"negative read_your_writes", func(c *Config) { c.Database.ReadYourWrites = -time.Second }, "database.read_your_writes"},
 		{"max_open_conns 0", func(c *Config) { c.Database.MaxOpenConns = 0 }, "database.max_open_conns"},

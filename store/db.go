@@ -30,7 +30,7 @@ type DB struct {
 	candidates []*backend // primary candidates, in configuration order
 	replicas   []*replica
 	writer     atomic.Pointer[backend] // nil while no writable candidate is known
-	hadWriter  atomic.Bool             // a writer was found once: later finds are failovers
+	lastWriter atomic.Pointer[backend] // the writer before it was lost: preferred when found again
 	next       atomic.Uint64           // round-robin over replicas
 	lost       chan struct{}           // a write found the writer gone: look for one now
 	log        *slog.Logger
@@ -138,9 +138,10 @@ func (db *DB) Host() string {
 	return db.candidates[0].name
 }
 
-// Ping checks that the writer answers.
+// Ping checks that the store can serve: the writer answers or, while a
+// failover is under way, a healthy replica does (reads still work).
 func (db *DB) Ping(ctx context.Context) error {
-	err := db.write(ctx, func(x *sqlx.DB) error { return x.PingContext(ctx) })
+	err := db.inspect(ctx, func(x *sqlx.DB) error { return x.PingContext(ctx) })
 	if err != nil {
 		return fmt.Errorf("ping %s: %w", db.Host(), unavailable(err))
 	}

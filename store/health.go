@@ -3,22 +3,48 @@ package store
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 )
 
-// Run keeps the routing true until ctx ends: every database.health_interval
-// the writer writes the heartbeat, is checked to be still writable, and each
-// replica's lag is measured; a lost writer is looked for at once, and every
-// quarter interval until found.
+// Run keeps the routing true until ctx ends. Two loops run side by side, so
+// that slow replica checks never delay finding a lost writer:
+//   - the writer loop: every database.health_interval the writer writes the
+//     heartbeat and is checked to be still writable; a lost writer is looked
+//     for at once and every quarter interval until found;
+//   - the replica loop: every interval each replica's lag is measured.
 func (db *DB) Run(ctx context.Context) {
 	if db.driver == "sqlite" {
 		return
 	}
+	var wg sync.WaitGroup
+	wg.Go(func() { db.loop(ctx, "writer", db.writerLoop) })
+	wg.Go(func() { db.loop(ctx, "replicas", db.replicaLoop) })
+	wg.Wait()
+}
+
+// loop runs body until ctx ends, restarting it after a panic: the routing
+// must outlive a bug in one check.
+func (db *DB) loop(ctx context.Context, name string, body func(context.Context)) {
+	for ctx.Err() == nil {
+		func() {
+			defer func() {
+				if v := recover(); v != nil {
+					db.log.Error("store health loop panicked; restarting it", "loop", name, "panic", v)
+					time.Sleep(db.cfg.HealthInterval)
+				}
+			}()
+			body(ctx)
+		}()
+	}
+}
+
+func (db *DB) writerLoop(ctx context.Context) {
 	tick := time.NewTicker(db.cfg.HealthInterval)
 	defer tick.Stop()
 	retry := time.NewTicker(max(db.cfg.HealthInterval/4, 50*time.Millisecond))
 	defer retry.Stop()
-	var lostSince time.Time // when the writer was last seen missing; zero while there is one
+	var lostSince time.Time // when the writer was first seen missing; zero while there is one
 	for {
 		select {
 		case <-ctx.Done():
@@ -26,7 +52,6 @@ func (db *DB) Run(ctx context.Context) {
 		case <-tick.C:
 			db.checkWriter(ctx)
 			db.beat(ctx)
-			db.checkReplicas(ctx)
 		case <-db.lost:
 			db.findWriter(ctx)
 		case <-retry.C:
@@ -46,20 +71,34 @@ func (db *DB) Run(ctx context.Context) {
 	}
 }
 
+func (db *DB) replicaLoop(ctx context.Context) {
+	tick := time.NewTicker(db.cfg.HealthInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			db.checkReplicas(ctx)
+		}
+	}
+}
+
 const heartbeatSQL = `REPLACE INTO heartbeat (id, beat) VALUES (1, ?)`
 
 // beat writes the time on the writer. Replicas replicate it, and how old the
 // copy a replica holds is, is its lag: a measure that needs no privilege
 // beyond the app's own and works on RDS and Aurora alike. The time is this
-// process's clock, so lag does not depend on the database servers' clocks.
+// process's clock, so lag does not depend on the database servers' clocks
+// (only on the app instances' clocks agreeing, as NTP keeps them).
 func (db *DB) beat(ctx context.Context) {
 	w := db.writer.Load()
 	if db.driver == "sqlite" || w == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, db.checkTimeout())
+	checkCtx, cancel := context.WithTimeout(ctx, db.checkTimeout())
 	defer cancel()
-	_, err := w.db.ExecContext(ctx, heartbeatSQL, time.Now().UTC())
+	_, err := w.db.ExecContext(checkCtx, heartbeatSQL, time.Now().UTC())
 	switch {
 	case err == nil || ctx.Err() != nil || isNoSuchTable(err): // not migrated yet
 	case connectionLost(err) || readOnly(err):
@@ -69,31 +108,13 @@ func (db *DB) beat(ctx context.Context) {
 	}
 }
 
-// checkWriter catches a writer that turned read-only without a write
-// noticing (a planned failover demotes it quietly).
-func (db *DB) checkWriter(ctx context.Context) {
-	w := db.writer.Load()
-	if w == nil {
-		db.findWriter(ctx)
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, db.checkTimeout())
-	defer cancel()
-	var readOnly bool
-	err := w.db.GetContext(ctx, &readOnly, "SELECT @@global.read_only")
-	switch {
-	case err == nil && readOnly:
-		db.lostWriter(w, errTurnedReadOnly)
-	case err != nil && connectionLost(err):
-		db.lostWriter(w, err)
-	}
-}
-
 const heartbeatReadSQL = `SELECT beat FROM heartbeat WHERE id = 1`
 
 // checkReplicas measures each replica's lag from the heartbeat it holds. One
 // that does not answer, or lags more than database.max_replica_lag, leaves
-// the rotation until a check finds it healthy again.
+// the rotation until a check finds it healthy again. While there is no
+// writer the heartbeat stops and every copy ages: lag then says nothing, and
+// replicas that answer stay in, since they are all the reads have.
 func (db *DB) checkReplicas(ctx context.Context) {
 	for _, r := range db.replicas {
 		checkCtx, cancel := context.WithTimeout(ctx, db.checkTimeout())
@@ -109,7 +130,7 @@ func (db *DB) checkReplicas(ctx context.Context) {
 		}
 		lag := max(time.Since(beat), 0)
 		r.lag.Store(int64(lag))
-		if lag > db.cfg.MaxReplicaLag {
+		if lag > db.cfg.MaxReplicaLag && db.writer.Load() != nil {
 			db.markReplicaDown(r, errLagging{lag})
 			continue
 		}

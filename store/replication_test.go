@@ -218,10 +218,15 @@ func TestFailoverToAPromotedReplicaKeepsEveryAcknowledgedWriteOnce(t *testing.T)
 	// primary (see README, "The window asynchronous replication leaves").
 	r.replica.WaitCaughtUp(t, r.primary)
 
-	during := startWriter(t, db, 10000)
-	time.Sleep(100 * time.Millisecond)
 	r.primary.Kill(t)
-	time.Sleep(500 * time.Millisecond) // writes fail now: nobody is writable
+	during := startWriter(t, db, 10000) // fails until a writer is found
+	// Reads go on from the replica while nobody is writable, even once the
+	// heartbeat it holds is older than the lag allowance (1s).
+	for end := time.Now().Add(1500 * time.Millisecond); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		if _, err := db.ListEntries(context.Background(), 0, 20); err != nil {
+			t.Fatalf("a read failed while the primary was down: %v", err)
+		}
+	}
 	promoted := time.Now()
 	r.replica.Promote(t)
 	deadline := promoted.Add(cfg.FailoverTimeout)
@@ -286,5 +291,21 @@ func TestAWriterThatTurnsReadOnlyIsLeftAndFoundAgain(t *testing.T) {
 	}
 	if got := r.primary.QueryString(t, "SELECT COUNT(*) FROM gb.entries"); got != "2" {
 		t.Errorf("%s entries stored, want the two acknowledged", got)
+	}
+}
+
+func TestACallersDeadlineDoesNotDropTheWriter(t *testing.T) {
+	db, _ := storetest.Open(t, "mysql")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
+	defer cancel()
+	<-ctx.Done()
+	if _, err := db.CreateEntry(ctx, draft(1), "s"); err == nil {
+		t.Fatal("a write with an expired context succeeded")
+	}
+	if db.Stats().Writer == "" {
+		t.Fatal("one client's expired deadline made the store forget its writer")
+	}
+	if _, err := db.CreateEntry(context.Background(), draft(2), "s"); err != nil {
+		t.Errorf("the next write failed: %v", err)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"syscall"
-	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jmoiron/sqlx"
@@ -28,44 +27,62 @@ func readsPrimary(ctx context.Context) bool {
 	return v
 }
 
-// read runs q on a reader: the next healthy replica in turn, or the writer
-// when no replica is healthy or ctx asks for it. A replica that fails to
-// answer (as opposed to answering with an error) leaves the rotation and q
-// runs again on the writer: reads are safe to repeat, so a lost replica costs
-// no client an error.
+// read runs q on a reader: the healthy replicas in turn, or the writer when
+// no replica is healthy or ctx asks for it. A server that fails to answer
+// (as opposed to answering with an error about the query) is passed over and
+// q runs on the next: reads are safe to repeat, so a lost replica costs no
+// client an error. With no writer either (a failover in progress), any
+// replica that answers will do: a stale list beats an error page.
 func (db *DB) read(ctx context.Context, q func(*sqlx.DB) error) error {
-	if r := db.pickReplica(ctx); r != nil {
-		r.reads.Add(1)
-		err := q(r.db)
-		if err == nil || !connectionLost(err) || ctx.Err() != nil {
+	try := func(b *backend) (done bool, err error) {
+		b.reads.Add(1)
+		err = q(b.db)
+		return err == nil || !connectionLost(err) || ctx.Err() != nil, err
+	}
+	var lastErr error = fmt.Errorf("%w: no writable primary and no replica", ErrUnavailable)
+	if !readsPrimary(ctx) {
+		for _, r := range db.healthyReplicas() {
+			done, err := try(r.backend)
+			if done {
+				return err
+			}
+			db.markReplicaDown(r, err)
+			lastErr = err
+		}
+	}
+	if w := db.writer.Load(); w != nil {
+		done, err := try(w)
+		if done {
 			return err
 		}
-		db.markReplicaDown(r, err)
-	}
-	w := db.writer.Load()
-	if w == nil {
-		return fmt.Errorf("%w: no writable primary and no healthy replica", ErrUnavailable)
-	}
-	w.reads.Add(1)
-	err := q(w.db)
-	if err != nil && (connectionLost(err) || readOnly(err)) {
 		db.lostWriter(w, err)
+		lastErr = err
 	}
-	return err
-}
-
-func (db *DB) pickReplica(ctx context.Context) *replica {
-	if readsPrimary(ctx) || len(db.replicas) == 0 {
-		return nil
-	}
-	n := uint64(len(db.replicas))
-	start := db.next.Add(1)
-	for i := range n {
-		if r := db.replicas[(start+i)%n]; r.healthy.Load() {
-			return r
+	for _, r := range db.replicas { // the last resort: healthy or not
+		if done, err := try(r.backend); done {
+			return err
+		} else {
+			lastErr = err
 		}
 	}
-	return nil
+	return lastErr
+}
+
+// healthyReplicas lists the replicas in the rotation, starting with the next
+// in turn.
+func (db *DB) healthyReplicas() []*replica {
+	n := len(db.replicas)
+	if n == 0 {
+		return nil
+	}
+	start := int(db.next.Add(1) % uint64(n))
+	out := make([]*replica, 0, n)
+	for i := range n {
+		if r := db.replicas[(start+i)%n]; r.healthy.Load() {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // write runs q on the writer. If the writer is gone or has turned read-only
@@ -81,105 +98,46 @@ func (db *DB) write(ctx context.Context, q func(*sqlx.DB) error) error {
 	}
 	w.writes.Add(1)
 	err := q(w.db)
-	if err != nil && (connectionLost(err) || readOnly(err)) {
+	if err != nil && ctx.Err() == nil && (connectionLost(err) || readOnly(err)) {
 		db.lostWriter(w, err)
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return err
 }
 
-// lostWriter forgets w as the writer, drops its idle connections (they may
-// all be talking to a demoted server) and asks for the writer to be found.
-func (db *DB) lostWriter(w *backend, cause error) {
-	if db.driver == "sqlite" {
-		return // one file: nothing to fail over to
+// inspect runs q, which reads what every server holds alike (the schema
+// version, a ping), on the writer or, during a failover, on a healthy
+// replica. It counts as neither a read nor a write.
+func (db *DB) inspect(ctx context.Context, q func(*sqlx.DB) error) error {
+	if w := db.writer.Load(); w != nil {
+		return q(w.db)
 	}
-	if db.writer.CompareAndSwap(w, nil) {
-		db.log.Warn("lost the writer", "host", w.name, "err", cause)
-		w.db.SetMaxIdleConns(0) // closes every idle connection now
-		w.db.SetMaxIdleConns(db.cfg.MaxIdleConns)
-	}
-	db.signalLost()
-}
-
-func (db *DB) signalLost() {
-	select {
-	case db.lost <- struct{}{}:
-	default:
-	}
-}
-
-// findWriter asks each candidate whether it is writable and makes the first
-// that is the writer. It returns false when none is.
-func (db *DB) findWriter(ctx context.Context) bool {
-	if db.driver == "sqlite" {
-		db.writer.Store(db.candidates[0])
-		return true
-	}
-	for _, b := range db.candidates {
-		checkCtx, cancel := context.WithTimeout(ctx, db.checkTimeout())
-		var readOnly bool
-		err := b.db.GetContext(checkCtx, &readOnly, "SELECT @@global.read_only")
-		cancel()
-		if err == nil && !readOnly {
-			// At start finding the writer is routine; after a loss it is news.
-			if old := db.writer.Swap(b); old != b && db.hadWriter.Swap(true) {
-				db.log.Info("writer found", "host", b.name)
-			}
-			return true
-		}
-	}
-	return false
-}
-
-// waitForWriter finds the writer at start, retrying with backoff for
-// ConnectTimeout and logging each try, as a database that is still starting
-// deserves.
-func (db *DB) waitForWriter(ctx context.Context) error {
-	if len(db.candidates) == 1 {
-		b := db.candidates[0]
-		if err := waitReachable(ctx, b.db.DB, b.name, db.cfg.ConnectTimeout, db.log); err != nil {
+	for _, r := range db.healthyReplicas() {
+		if err := q(r.db); err == nil || !connectionLost(err) {
 			return err
 		}
-		if db.findWriter(ctx) {
-			return nil
-		}
-		return fmt.Errorf("database %s: it is read-only (a replica?); database.primary must name the writer", b.name)
 	}
-	ctx, cancel := context.WithTimeout(ctx, db.cfg.ConnectTimeout)
-	defer cancel()
-	for attempt := 1; ; attempt++ {
-		if db.findWriter(ctx) {
-			return nil
-		}
-		db.log.Warn("no writable primary yet", "candidates", db.candidateNames(), "attempt", attempt)
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("database %s: no writable primary after %s", db.candidateNames(), db.cfg.ConnectTimeout)
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
+	db.signalLost()
+	return fmt.Errorf("%w: no writable primary and no healthy replica", ErrUnavailable)
 }
 
-func (db *DB) candidateNames() string {
-	s := ""
-	for i, b := range db.candidates {
-		if i > 0 {
-			s += ","
-		}
-		s += b.name
-	}
-	return s
-}
-
-// checkTimeout bounds one health or writer check.
-func (db *DB) checkTimeout() time.Duration {
-	return min(time.Second, db.cfg.HealthInterval)
-}
-
-// connectionLost reports errors that mean the server did not answer: the
-// connection failed or broke. Query errors (a syntax error, no rows) are not.
+// connectionLost reports errors that mean the server did not answer the
+// query: the connection failed or broke, or the server is going away or full.
+// Query errors (a syntax error, no rows) are not, and neither is the end of
+// the caller's own context: a client that gave up says nothing about the
+// server.
 func connectionLost(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		switch me.Number {
+		case 1040, 1053, 1927: // too many connections, server shutdown, connection killed
+			return true
+		}
+		return false
+	}
 	var netErr net.Error
 	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn) ||
 		errors.Is(err, sql.ErrConnDone) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
