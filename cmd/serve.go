@@ -30,7 +30,7 @@ given --migrate.`,
 				return err
 			}
 			p, err := tier.Open(cmd.Context(), tier.Options{
-				Config: cfg, Role: role, Migrate: migrate, Version: versionString(), Log: log,
+				Config: cfg, Role: role, Migrate: migrate, Version: versionString(), Commit: commit(), Log: log,
 			})
 			if err != nil {
 				return err

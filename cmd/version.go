@@ -13,14 +13,23 @@ var version = "dev"
 
 // versionString is the version with the commit it was built from, when known.
 func versionString() string {
+	if c := commit(); c != "unknown" {
+		return version + " (" + c + ")"
+	}
+	return version
+}
+
+// commit is the VCS revision the binary was built from (12 digits), or
+// "unknown".
+func commit() string {
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range info.Settings {
 			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				return version + " (" + s.Value[:12] + ")"
+				return s.Value[:12]
 			}
 		}
 	}
-	return version
+	return "unknown"
 }
 
 func newVersion() *cobra.Command {

@@ -22,6 +22,15 @@ type Config struct {
 	Database Database `yaml:"database"`
 	Instance Instance `yaml:"instance"`
 	Log      Log      `yaml:"log"`
+	Metrics  Metrics  `yaml:"metrics"`
+}
+
+// Metrics configures the Prometheus endpoint.
+type Metrics struct {
+	// Listen, when set (such as "127.0.0.1:9100"), serves /metrics on a
+	// listener of its own and only there. Empty (the default): /metrics is
+	// served on the role's own listener.
+	Listen string `yaml:"listen"`
 }
 
 // Web configures the presentation tier (roles web and all).
@@ -183,6 +192,11 @@ func (c Config) Validate() error {
 	}
 	if c.Database.ReadYourWrites < 0 {
 		return fmt.Errorf("database.read_your_writes: %s is negative", c.Database.ReadYourWrites)
+	}
+	if c.Metrics.Listen != "" {
+		if err := checkListen("metrics.listen", c.Metrics.Listen); err != nil {
+			return err
+		}
 	}
 	switch c.Log.Format {
 	case "text", "json":

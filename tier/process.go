@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/guestbook/guestbook/store"
 	"github.com/guestbook/guestbook/tier/app"
 	"github.com/guestbook/guestbook/tier/forwarded"
+	"github.com/guestbook/guestbook/tier/metrics"
 	"github.com/guestbook/guestbook/tier/web"
 )
 
@@ -49,6 +51,9 @@ type Options struct {
 	Migrate bool
 	// Version is what the pages and logs show as the build.
 	Version string
+	// Commit is the VCS revision the binary was built from, for
+	// guestbook_build_info; "unknown" when not known.
+	Commit string
 	// Log receives the access log and everything else; never nil.
 	Log *slog.Logger
 }
@@ -60,6 +65,9 @@ type Process struct {
 	db       *store.DB
 	listener net.Listener
 	server   *http.Server
+	// The /metrics listener and server, when metrics.listen is set.
+	metricsListener net.Listener
+	metricsServer   *http.Server
 	// jobs run beside the server for as long as it runs (health checks).
 	jobs []func(context.Context)
 }
@@ -75,6 +83,7 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 		}
 	}()
 	static := assets.NewStatic()
+	m := metrics.New(strings.SplitN(opts.Version, " ", 2)[0], opts.Commit)
 
 	// The process's edge is the web tier, except in role app.
 	addr, trustedKeys := cfg.Web.Listen, cfg.Web.TrustedProxies
@@ -93,10 +102,11 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 			return nil, err
 		}
 		p.jobs = append(p.jobs, p.db.Run) // heartbeat, replica health, failover
+		m.Register(metrics.NewStoreCollector(p.db))
 		appTier := app.New(p.db, app.Options{
 			Instance: cfg.Instance, AdminToken: cfg.App.AdminToken,
 			Version: opts.Version, Static: static, Log: opts.Log,
-			ReadYourWrites: cfg.Database.ReadYourWrites,
+			ReadYourWrites: cfg.Database.ReadYourWrites, Observer: m,
 		})
 		handler = appTier
 		if opts.Role == RoleApp {
@@ -113,38 +123,82 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 			return nil, err
 		}
 	case RoleWeb:
-		if handler, err = p.openWeb(cfg, opts, static, trusted); err != nil {
+		if handler, err = p.openWeb(cfg, opts, static, trusted, m); err != nil {
 			return nil, err
 		}
 	default:
 		return nil, fmt.Errorf("--role: %q is not web, app or all", opts.Role)
 	}
+	handler = m.Middleware(handler.(metrics.Router), handler)
+	if cfg.Metrics.Listen == "" {
+		handler = withMetricsAt("/metrics", m.Handler(), handler)
+	} else {
+		if p.metricsListener, err = net.Listen("tcp", cfg.Metrics.Listen); err != nil {
+			return nil, fmt.Errorf("metrics.listen: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.Handler())
+		p.metricsServer = newServer(mux, opts.Log)
+	}
 	if p.listener, err = net.Listen("tcp", addr); err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	p.server = &http.Server{
-		Handler:           trusted.Middleware(accessLog(opts.Log, handler)),
+	p.server = newServer(trusted.Middleware(accessLog(opts.Log, handler)), opts.Log)
+	return p, nil
+}
+
+func newServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
 		ReadHeaderTimeout: ReadHeaderTimeout,
 		ReadTimeout:       ReadTimeout,
 		WriteTimeout:      WriteTimeout,
 		IdleTimeout:       IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(opts.Log.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	return p, nil
+}
+
+// withMetricsAt serves metrics at path on the role's own listener.
+func withMetricsAt(path string, metrics, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == path && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			metrics.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// MetricsAddr is the address of the /metrics listener, or "" when /metrics
+// is on the role's own listener.
+func (p *Process) MetricsAddr() string {
+	if p.metricsListener == nil {
+		return ""
+	}
+	return p.metricsListener.Addr().String()
 }
 
 // openWeb builds the web role: the static site, and a health-checked proxy
 // to the app tier's upstreams whose checks run as one of p's jobs.
-func (p *Process) openWeb(cfg config.Config, opts Options, static *assets.Static, trusted forwarded.Trusted) (http.Handler, error) {
+func (p *Process) openWeb(cfg config.Config, opts Options, static *assets.Static, trusted forwarded.Trusted, m *metrics.Metrics) (http.Handler, error) {
 	pool, err := web.NewPool(cfg.Web.Upstreams, min(cfg.Web.HealthInterval, time.Second), opts.Log)
 	if err != nil {
 		return nil, err
 	}
 	p.jobs = append(p.jobs, func(ctx context.Context) { pool.Run(ctx, cfg.Web.HealthInterval) })
+	m.Register(metrics.NewUpstreamCollector(func() []metrics.Upstream {
+		var list []metrics.Upstream
+		for _, u := range pool.Upstreams() {
+			list = append(list, u)
+		}
+		return list
+	}))
+	proxy := web.NewProxy(pool, trusted, opts.Log)
+	proxy.Observe(m)
 	return web.New(web.Options{
 		Instance: cfg.Instance, Version: opts.Version, Static: static, Log: opts.Log,
-		App: web.NewProxy(pool, trusted, opts.Log), Ready: pool.Ready,
+		App: proxy, Ready: pool.Ready,
 	})
 }
 
@@ -190,6 +244,11 @@ func (p *Process) Run(ctx context.Context) error {
 	defer func() { stopJobs(); jobs.Wait() }()
 	errc := make(chan error, 1)
 	go func() { errc <- p.server.Serve(p.listener) }()
+	if p.metricsServer != nil {
+		p.log.Info("metrics listening", "addr", p.MetricsAddr())
+		go p.metricsServer.Serve(p.metricsListener)
+		defer p.metricsServer.Close()
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -212,6 +271,9 @@ func (p *Process) Run(ctx context.Context) error {
 func (p *Process) Close() error {
 	if p.listener != nil {
 		p.listener.Close()
+	}
+	if p.metricsListener != nil {
+		p.metricsListener.Close()
 	}
 	if p.db != nil {
 		return p.db.Close()

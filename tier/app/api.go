@@ -112,6 +112,7 @@ func (s *Server) handleAPIEntryCreate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.opts.Observer.EntryCreated()
 	s.wrote(w, r)
 	w.Header().Set("Location", "/visitor/api/entries/"+strconv.FormatInt(e.ID, 10))
 	writeJSON(w, http.StatusCreated, apiCreated{Entry: e, DeleteToken: token})
@@ -136,6 +137,7 @@ func (s *Server) handleAPIEntryDelete(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.opts.Observer.EntryDeleted()
 	s.wrote(w, r)
 	w.WriteHeader(http.StatusNoContent)
 }

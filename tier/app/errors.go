@@ -20,6 +20,8 @@ const retryAfterSeconds = 5
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
 	switch status {
+	case http.StatusUnprocessableEntity:
+		s.opts.Observer.ValidationFailed()
 	case http.StatusInternalServerError:
 		s.opts.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	case http.StatusServiceUnavailable:

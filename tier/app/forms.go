@@ -43,6 +43,7 @@ func (s *Server) handleEntryCreate(w http.ResponseWriter, r *http.Request) {
 	_, err := s.entries.CreateEntry(r.Context(), draft, secret)
 	var invalid *store.ValidationError
 	if errors.As(err, &invalid) {
+		s.opts.Observer.ValidationFailed()
 		lang := page.Lang(r)
 		problems := map[string]string{}
 		for field, p := range invalid.Fields {
@@ -56,6 +57,7 @@ func (s *Server) handleEntryCreate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.opts.Observer.EntryCreated()
 	s.wrote(w, r)
 	if isNew {
 		http.SetCookie(w, &http.Cookie{
@@ -106,6 +108,7 @@ func (s *Server) handleEntryDelete(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.opts.Observer.EntryDeleted()
 	s.wrote(w, r)
 	http.Redirect(w, r, "/visitor/visitor_list/", http.StatusSeeOther)
 }

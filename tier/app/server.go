@@ -37,6 +37,29 @@ type Options struct {
 	// ReadYourWrites is how long after a write a client's reads go to the
 	// primary (database.read_your_writes); 0 turns it off.
 	ReadYourWrites time.Duration
+	// Observer hears entries written and refused, for metrics; none when nil.
+	Observer Observer
+}
+
+// Observer hears what the app tier does, for metrics.
+type Observer interface {
+	EntryCreated()
+	EntryDeleted()
+	ValidationFailed()
+}
+
+type noObserver struct{}
+
+func (noObserver) EntryCreated()     {}
+func (noObserver) EntryDeleted()     {}
+func (noObserver) ValidationFailed() {}
+
+// Route names the route pattern r matches, for metrics, or "unmatched".
+func (s *Server) Route(r *http.Request) string {
+	if _, pattern := s.mux.Handler(r); pattern != "" {
+		return pattern
+	}
+	return "unmatched"
 }
 
 // Server is the application tier's http.Handler.
@@ -58,6 +81,9 @@ func New(entries Entries, opts Options) *Server {
 	}
 	if opts.Static == nil {
 		opts.Static = assets.NewStatic()
+	}
+	if opts.Observer == nil {
+		opts.Observer = noObserver{}
 	}
 	s := &Server{entries: entries, opts: opts, mux: http.NewServeMux()}
 	s.pages = parsePages(opts.Static)

@@ -38,6 +38,26 @@ type Proxy struct {
 	log     *slog.Logger
 	// unavailable renders the 502 answer for a request.
 	unavailable func(w http.ResponseWriter, r *http.Request)
+	obs         Observer
+}
+
+// Observer hears what the proxy does, for metrics.
+type Observer interface {
+	UpstreamResult(upstream string, ok bool) // one attempt at an upstream
+	Retried()                                // a request sent again to another upstream
+	Unavailable()                            // a 502 for want of an upstream
+}
+
+type noObserver struct{}
+
+func (noObserver) UpstreamResult(string, bool) {}
+func (noObserver) Retried()                    {}
+func (noObserver) Unavailable()                {}
+
+// Observe sends the proxy's events to obs.
+func (p *Proxy) Observe(obs Observer) {
+	p.obs = obs
+	p.rp.Transport.(*balancer).obs = obs
 }
 
 // NewProxy builds a proxy over pool. trusted are the networks whose
@@ -55,10 +75,10 @@ func NewProxy(pool *Pool, trusted forwarded.Trusted, log *slog.Logger) *Proxy {
 		// asking for gzip and decompressing here.
 		DisableCompression: true,
 	}
-	p := &Proxy{pool: pool, trusted: trusted, log: log, unavailable: plainUnavailable}
+	p := &Proxy{pool: pool, trusted: trusted, log: log, unavailable: plainUnavailable, obs: noObserver{}}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:   p.rewrite,
-		Transport: &balancer{pool: pool, next: transport},
+		Transport: &balancer{pool: pool, next: transport, obs: noObserver{}},
 		ErrorLog:  slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		// The client gets this tier's X-Request-Id (forwarded.Middleware set
 		// it); the app tier's copy would be a second one, or another id.
@@ -71,6 +91,7 @@ func NewProxy(pool *Pool, trusted forwarded.Trusted, log *slog.Logger) *Proxy {
 				return // the client went away; nobody to answer
 			}
 			log.Warn("proxy failed", "path", r.URL.Path, "request_id", forwarded.IDFrom(r.Context()), "err", err)
+			p.obs.Unavailable()
 			p.unavailable(w, r)
 		},
 	}
@@ -81,6 +102,7 @@ func NewProxy(pool *Pool, trusted forwarded.Trusted, log *slog.Logger) *Proxy {
 // so a retry sends it again from the start.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p.pool.Ready(r.Context()) != nil {
+		p.obs.Unavailable()
 		p.unavailable(w, r) // no healthy upstream: answer now, not after dial timeouts
 		return
 	}
@@ -124,6 +146,7 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 type balancer struct {
 	pool *Pool
 	next http.RoundTripper
+	obs  Observer
 }
 
 func (b *balancer) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -140,8 +163,12 @@ func (b *balancer) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(tried) > 0 {
+			b.obs.Retried()
+		}
 		tried = append(tried, u)
 		resp, err := b.next.RoundTrip(out)
+		b.obs.UpstreamResult(u.Name(), err == nil)
 		if err == nil {
 			return resp, nil
 		}

@@ -96,6 +96,21 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
 }
 
+// Route names the route pattern r matches, for metrics: the app tier's own
+// when it runs in-process and can say, "unmatched" for nothing.
+func (s *Server) Route(r *http.Request) string {
+	_, pattern := s.mux.Handler(r)
+	if pattern == "/visitor/" {
+		if router, ok := s.opts.App.(interface{ Route(*http.Request) string }); ok {
+			return router.Route(r)
+		}
+	}
+	if pattern == "" {
+		return "unmatched"
+	}
+	return pattern
+}
+
 // ServeHTTP serves the web tier. Its own responses get the security headers;
 // the app tier's (under /visitor/) come with their own.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -23,6 +23,10 @@ type Upstream struct {
 // check passed and no connection to it has failed since.
 func (u *Upstream) Available() bool { return u.healthy.Load() }
 
+// Name is the upstream's base URL with any password hidden, for logs and
+// metrics.
+func (u *Upstream) Name() string { return u.URL.Redacted() }
+
 // Pool is the set of upstreams, with the choice of the next one and their
 // health.
 //

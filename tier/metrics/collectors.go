@@ -1,0 +1,99 @@
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/guestbook/guestbook/store"
+)
+
+// StoreStats is what the store collector reads: the store's routing now.
+type StoreStats interface {
+	Stats() store.Stats
+}
+
+// storeCollector turns store.Stats into metrics when Prometheus scrapes.
+type storeCollector struct {
+	store                               StoreStats
+	queries, lag, healthy, writer, open *prometheus.Desc
+	inUse, idle, waits, waited          *prometheus.Desc
+}
+
+// NewStoreCollector publishes the store's routing: queries per backend and
+// kind, each replica's lag and health, which candidate is the writer, and
+// each pool's connections.
+func NewStoreCollector(s StoreStats) prometheus.Collector {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(name, help, labels, nil)
+	}
+	return &storeCollector{
+		store:   s,
+		queries: d("guestbook_store_queries_total", "Queries routed to a database server, by kind (read or write).", "backend", "kind"),
+		lag:     d("guestbook_replica_lag_seconds", "A replica's replication lag at its last check, from the heartbeat row.", "replica"),
+		healthy: d("guestbook_replica_healthy", "1 while a replica is in the read rotation.", "replica"),
+		writer:  d("guestbook_store_writer", "1 for the primary candidate that is the writer now.", "candidate"),
+		open:    d("guestbook_store_connections_open", "Connections open to a database server.", "backend"),
+		inUse:   d("guestbook_store_connections_in_use", "Connections to a database server in use now.", "backend"),
+		idle:    d("guestbook_store_connections_idle", "Idle connections to a database server.", "backend"),
+		waits:   d("guestbook_store_connection_waits_total", "Times a query waited for a free connection.", "backend"),
+		waited:  d("guestbook_store_connection_wait_seconds_total", "Time queries spent waiting for a free connection.", "backend"),
+	}
+}
+
+func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.queries, c.lag, c.healthy, c.writer, c.open, c.inUse, c.idle, c.waits, c.waited} {
+		ch <- d
+	}
+}
+
+func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
+	one := func(b bool) float64 {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	for _, b := range c.store.Stats().Backends {
+		ch <- prometheus.MustNewConstMetric(c.queries, prometheus.CounterValue, float64(b.Reads), b.Name, "read")
+		ch <- prometheus.MustNewConstMetric(c.queries, prometheus.CounterValue, float64(b.Writes), b.Name, "write")
+		if b.Role == "replica" {
+			ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, b.Lag.Seconds(), b.Name)
+			ch <- prometheus.MustNewConstMetric(c.healthy, prometheus.GaugeValue, one(b.Healthy), b.Name)
+		} else {
+			ch <- prometheus.MustNewConstMetric(c.writer, prometheus.GaugeValue, one(b.Writer), b.Name)
+		}
+		ch <- prometheus.MustNewConstMetric(c.open, prometheus.GaugeValue, float64(b.Pool.OpenConnections), b.Name)
+		ch <- prometheus.MustNewConstMetric(c.inUse, prometheus.GaugeValue, float64(b.Pool.InUse), b.Name)
+		ch <- prometheus.MustNewConstMetric(c.idle, prometheus.GaugeValue, float64(b.Pool.Idle), b.Name)
+		ch <- prometheus.MustNewConstMetric(c.waits, prometheus.CounterValue, float64(b.Pool.WaitCount), b.Name)
+		ch <- prometheus.MustNewConstMetric(c.waited, prometheus.CounterValue, b.Pool.WaitDuration.Seconds(), b.Name)
+	}
+}
+
+// Upstream is what the upstream collector reads of each upstream.
+type Upstream interface {
+	Name() string
+	Available() bool
+}
+
+type upstreamCollector struct {
+	list    func() []Upstream
+	healthy *prometheus.Desc
+}
+
+// NewUpstreamCollector publishes guestbook_upstream_healthy{upstream}.
+func NewUpstreamCollector(list func() []Upstream) prometheus.Collector {
+	return &upstreamCollector{list: list, healthy: prometheus.NewDesc("guestbook_upstream_healthy",
+		"1 while an app tier upstream is in the web tier's rotation.", []string{"upstream"}, nil)}
+}
+
+func (c *upstreamCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.healthy }
+
+func (c *upstreamCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, u := range c.list() {
+		v := 0.0
+		if u.Available() {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(c.healthy, prometheus.GaugeValue, v, u.Name())
+	}
+}

@@ -1,0 +1,148 @@
+// Package metrics publishes what operators watch, in Prometheus's format:
+// requests by route, latency, upstream health, store routing, entries, and
+// the Go and process collectors. The names are a contract that dashboards
+// and deploy/prometheus's alert rules rely on.
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics is one process's registry and the instruments the tiers feed.
+type Metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	inFlight prometheus.Gauge
+
+	upstreamRequests *prometheus.CounterVec
+	retries          prometheus.Counter
+	badGateway       prometheus.Counter
+
+	entries    *prometheus.CounterVec
+	validation prometheus.Counter
+}
+
+// New makes a registry with the Go and process collectors and build info.
+func New(version, commit string) *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry()}
+	f := func(c prometheus.Collector) { m.reg.MustRegister(c) }
+	f(collectors.NewGoCollector())
+	f(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	build := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "guestbook_build_info", Help: "The running build: always 1.",
+		ConstLabels: prometheus.Labels{"version": version, "commit": commit},
+	})
+	build.Set(1)
+	f(build)
+
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "guestbook_http_requests_total", Help: "HTTP requests answered, by route pattern, method and status code.",
+	}, []string{"route", "method", "code"})
+	m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "guestbook_http_request_duration_seconds", Help: "Time to answer an HTTP request, by route pattern and method.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	}, []string{"route", "method"})
+	m.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "guestbook_http_requests_in_flight", Help: "HTTP requests being answered now.",
+	})
+	m.upstreamRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "guestbook_upstream_requests_total", Help: "Attempts to reach an app tier upstream, by outcome (success or failure).",
+	}, []string{"upstream", "outcome"})
+	m.retries = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "guestbook_upstream_retries_total", Help: "Requests sent again to another upstream after one could not be delivered.",
+	})
+	m.badGateway = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "guestbook_upstream_unavailable_total", Help: "Requests answered 502 because no upstream could take them.",
+	})
+	m.entries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "guestbook_entries_total", Help: "Guestbook entries written, by action (created or deleted).",
+	}, []string{"action"})
+	m.validation = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "guestbook_validation_failures_total", Help: "Entries refused because a field broke a rule.",
+	})
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.inFlight, m.upstreamRequests,
+		m.retries, m.badGateway, m.entries, m.validation} {
+		f(c)
+	}
+	return m
+}
+
+// Handler serves the registry at /metrics.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// Register adds a collector (the upstream pool's or the store's).
+func (m *Metrics) Register(c prometheus.Collector) { m.reg.MustRegister(c) }
+
+// Router names the route pattern a request matches, such as
+// "GET /visitor/visitor_detail/{id}", never the raw path, so that ids can't
+// explode the label set. Requests that match nothing are "unmatched".
+type Router interface {
+	Route(r *http.Request) string
+}
+
+// Middleware counts and times every request by its route.
+func (m *Metrics) Middleware(router Router, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		m.inFlight.Inc()
+		defer m.inFlight.Dec()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		route := router.Route(r)
+		next.ServeHTTP(rec, r)
+		method := normalMethod(r.Method)
+		m.requests.WithLabelValues(route, method, strconv.Itoa(rec.status)).Inc()
+		m.duration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
+	})
+}
+
+// normalMethod keeps the method label bounded: a client can send any word.
+func normalMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete,
+		http.MethodPatch, http.MethodOptions:
+		return m
+	}
+	return "OTHER"
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the writer underneath (flushes).
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// UpstreamResult counts one attempt at upstream (web role).
+func (m *Metrics) UpstreamResult(upstream string, ok bool) {
+	outcome := "success"
+	if !ok {
+		outcome = "failure"
+	}
+	m.upstreamRequests.WithLabelValues(upstream, outcome).Inc()
+}
+
+// Retried counts a request sent again to another upstream.
+func (m *Metrics) Retried() { m.retries.Inc() }
+
+// Unavailable counts a 502 for want of an upstream.
+func (m *Metrics) Unavailable() { m.badGateway.Inc() }
+
+// EntryCreated, EntryDeleted and ValidationFailed count the app tier's work.
+func (m *Metrics) EntryCreated()     { m.entries.WithLabelValues("created").Inc() }
+func (m *Metrics) EntryDeleted()     { m.entries.WithLabelValues("deleted").Inc() }
+func (m *Metrics) ValidationFailed() { m.validation.Inc() }

@@ -1,0 +1,106 @@
+package tier_test
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/guestbook/guestbook/config"
+	"github.com/guestbook/guestbook/store/storetest"
+	"github.com/guestbook/guestbook/tier"
+)
+
+func scrape(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s = %d", url, resp.StatusCode)
+	}
+	return string(body)
+}
+
+func wantMetrics(t *testing.T, text string, lines ...string) {
+	t.Helper()
+	for _, l := range lines {
+		if !strings.Contains(text, l) {
+			t.Errorf("/metrics lacks %s", l)
+		}
+	}
+}
+
+func TestTheAppTierPublishesItsMetrics(t *testing.T) {
+	cfg, _ := sqliteConfig(t)
+	p, _, _ := start(t, tier.RoleAll, cfg)
+	base := "http://" + p.Addr()
+	status(t, base+"/visitor/visitor_detail/424242")
+	status(t, base+"/visitor/visitor_detail/777")
+	http.PostForm(base+"/visitor/visitor_create/", url.Values{"name": {"m"}, "email": {"m@example.com"}, "content": {"c"}})
+	http.PostForm(base+"/visitor/visitor_create/", url.Values{"name": {""}})
+	text := scrape(t, base+"/metrics")
+	wantMetrics(t, text,
+		`guestbook_http_requests_total{code="404",method="GET",route="GET /visitor/visitor_detail/{id}"} 2`,
+		`guestbook_http_request_duration_seconds_bucket{method="GET",route="GET /visitor/visitor_detail/{id}",le="+Inf"} 2`,
+		`guestbook_http_requests_in_flight`,
+		`guestbook_entries_total{action="created"} 1`,
+		`guestbook_validation_failures_total 1`,
+		`guestbook_build_info{commit=`,
+		`guestbook_store_queries_total{backend=`,
+		`guestbook_store_writer{candidate=`,
+		`guestbook_store_connections_open{backend=`,
+		`process_cpu_seconds_total`,
+		`go_goroutines`,
+	)
+	for _, raw := range []string{"424242", "777"} {
+		if strings.Contains(text, raw) {
+			t.Errorf("a raw id (%s) became a label: routes must be patterns", raw)
+		}
+	}
+}
+
+func TestTheWebTierPublishesItsUpstreams(t *testing.T) {
+	cfg, _ := sqliteConfig(t)
+	appProc, _, _ := start(t, tier.RoleApp, cfg)
+	webCfg := config.Default()
+	dead := "http://" + storetest.FreeAddr(t)
+	webCfg.Web.Upstreams = []string{"http://" + appProc.Addr(), dead}
+	webProc, _, _ := start(t, tier.RoleWeb, webCfg)
+	base := "http://" + webProc.Addr()
+	for i := 0; i < 4; i++ {
+		status(t, base+"/visitor/")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(scrape(t, base+"/metrics"), `guestbook_upstream_healthy{upstream="`+dead+`"} 0`) {
+		if time.Now().After(deadline) {
+			t.Fatal("the dead upstream never showed as unhealthy")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	wantMetrics(t, scrape(t, base+"/metrics"),
+		`guestbook_upstream_healthy{upstream="http://`+appProc.Addr()+`"} 1`,
+		`guestbook_upstream_requests_total{outcome="success",upstream="http://`+appProc.Addr()+`"}`,
+		`guestbook_upstream_retries_total`,
+		`guestbook_upstream_unavailable_total 0`,
+		`guestbook_http_requests_total{code="200",method="GET",route="/visitor/"} 4`,
+	)
+}
+
+func TestMetricsListenServesMetricsThereOnly(t *testing.T) {
+	cfg, _ := sqliteConfig(t)
+	cfg.Metrics.Listen = "127.0.0.1:0"
+	p, _, _ := start(t, tier.RoleAll, cfg)
+	if p.MetricsAddr() == "" {
+		t.Fatal("no metrics listener")
+	}
+	wantMetrics(t, scrape(t, "http://"+p.MetricsAddr()+"/metrics"), "guestbook_build_info")
+	if got := status(t, "http://"+p.Addr()+"/metrics"); got != http.StatusNotFound {
+		t.Errorf("/metrics on the public listener = %d, want 404 when metrics.listen is set", got)
+	}
+}
