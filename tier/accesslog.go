@@ -6,11 +6,13 @@ import (
 	"time"
 
 	"github.com/guestbook/guestbook/tier/forwarded"
+	"github.com/guestbook/guestbook/tier/reqlog"
 )
 
 // accessLog writes one line per request: method, path, status, bytes,
 // duration, the client's address (from forwarded headers only when a trusted
-// proxy sent them) and the request id that follows it across tiers.
+// proxy sent them), the request id that follows it across tiers, and, in the
+// web role, the upstream that answered.
 func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !log.Enabled(r.Context(), slog.LevelInfo) {
@@ -19,11 +21,15 @@ func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 		}
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
+		fields := &reqlog.Fields{}
+		next.ServeHTTP(rec, r.WithContext(reqlog.With(r.Context(), fields)))
 		info := forwarded.From(r.Context())
-		log.Info("request",
-			"method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"bytes", rec.bytes, "duration", time.Since(start), "client", info.Client, "request_id", info.ID)
+		attrs := []any{"method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"bytes", rec.bytes, "duration", time.Since(start), "client", info.Client, "request_id", info.ID}
+		if up := fields.Upstream(); up != "" {
+			attrs = append(attrs, "upstream", up)
+		}
+		log.Info("request", attrs...)
 	})
 }
 

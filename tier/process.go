@@ -249,11 +249,15 @@ func (p *Process) Run(ctx context.Context) error {
 		go p.metricsServer.Serve(p.metricsListener)
 		defer p.metricsServer.Close()
 	}
+	if err := notifySystemd("READY=1"); err != nil {
+		p.log.Warn("could not tell systemd we are ready", "err", err)
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
+	notifySystemd("STOPPING=1")
 	p.log.Info("shutting down", "grace", ShutdownTimeout)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()

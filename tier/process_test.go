@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -24,8 +25,14 @@ import (
 // once it has returned, or an error after a timeout.
 func start(t *testing.T, role string, cfg config.Config) (p *tier.Process, stop func(), wait func(time.Duration) error) {
 	t.Helper()
+	return startLogging(t, role, cfg, storetest.Logger(t))
+}
+
+// startLogging is start with the process's log going to log.
+func startLogging(t *testing.T, role string, cfg config.Config, log *slog.Logger) (p *tier.Process, stop func(), wait func(time.Duration) error) {
+	t.Helper()
 	cfg.Web.Listen, cfg.App.Listen = "127.0.0.1:0", "127.0.0.1:0"
-	p, err := tier.Open(context.Background(), tier.Options{Config: cfg, Role: role, Version: "v-test", Log: storetest.Logger(t)})
+	p, err := tier.Open(context.Background(), tier.Options{Config: cfg, Role: role, Version: "v-test", Log: log})
 	if err != nil {
 		t.Fatalf("Open(%s): %v", role, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/guestbook/guestbook/tier/forwarded"
+	"github.com/guestbook/guestbook/tier/reqlog"
 )
 
 // Proxy timeouts and pool size. Upstreams are app instances on the same
@@ -167,6 +168,7 @@ func (b *balancer) RoundTrip(req *http.Request) (*http.Response, error) {
 			b.obs.Retried()
 		}
 		tried = append(tried, u)
+		reqlog.SetUpstream(req.Context(), u.Name())
 		resp, err := b.next.RoundTrip(out)
 		b.obs.UpstreamResult(u.Name(), err == nil)
 		if err == nil {
