@@ -1,14 +1,15 @@
 # The two commands a new user needs:
 #   go run . serve     run the guestbook (SQLite in ./guestbook.db)
 #   make test          run the whole test suite
-.PHONY: test lint unit build run
+.PHONY: test lint unit rules build run
 
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 # Everything CI checks: formatting, vet, staticcheck, then every test against
-# a throw-away MariaDB primary and replica, SQLite files and a headless Chromium.
-test: lint unit
+# a throw-away MariaDB primary and replica, SQLite files and a headless
+# Chromium, then the alert rules' tests.
+test: lint rules unit
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -20,6 +21,12 @@ lint:
 # a skip (scripts/with-mariadb does the same for MariaDB).
 unit:
 	GBTEST_REQUIRE_BROWSER=1 scripts/with-mariadb --replica go test -count=1 ./...
+
+# The alert rules fire when they should and stay quiet when they should not.
+rules:
+	@command -v promtool >/dev/null 2>&1 || { echo "promtool is missing: apt-get install prometheus"; exit 1; }
+	promtool check config deploy/prometheus/prometheus.yml
+	promtool test rules deploy/prometheus/alerts_test.yml
 
 build:
 	go build -ldflags "-X github.com/guestbook/guestbook/cmd.version=$(VERSION)" -o guestbook .
