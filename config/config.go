@@ -47,6 +47,11 @@ type Web struct {
 	// balancers in front of the web tier, whose X-Forwarded-* and
 	// X-Request-Id are believed. Default: none.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// TLSCert and TLSKey are PEM files: set both and the web and all roles
+	// serve HTTPS on web.listen themselves. Empty (the default): plain HTTP,
+	// for a load balancer that terminates TLS in front.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
 }
 
 // App configures the application tier.
@@ -146,6 +151,12 @@ func (c Config) Validate() error {
 		if err := checkBaseURL(redact(u)); err != nil {
 			return fmt.Errorf("web.upstreams: %w", err)
 		}
+	}
+	if c.Web.TLSCert != "" && c.Web.TLSKey == "" {
+		return fmt.Errorf("web.tls_key: must be set with web.tls_cert")
+	}
+	if c.Web.TLSKey != "" && c.Web.TLSCert == "" {
+		return fmt.Errorf("web.tls_cert: must be set with web.tls_key")
 	}
 	if c.Web.HealthInterval < 100*time.Millisecond {
 		return fmt.Errorf("web.health_interval: %s is shorter than 100ms", c.Web.HealthInterval)

@@ -5,6 +5,7 @@ package tier
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -142,6 +143,17 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 	}
 	if p.listener, err = net.Listen("tcp", addr); err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
+	}
+	if opts.Role != RoleApp && cfg.Web.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.Web.TLSCert, cfg.Web.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("web.tls_cert/web.tls_key: %w", err)
+		}
+		p.listener = tls.NewListener(p.listener, &tls.Config{
+			Certificates: []tls.Certificate{cert},
+			MinVersion:   tls.VersionTLS12,
+			NextProtos:   []string{"http/1.1"},
+		})
 	}
 	p.server = newServer(trusted.Middleware(accessLog(opts.Log, handler)), opts.Log)
 	return p, nil
