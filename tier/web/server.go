@@ -111,10 +111,12 @@ func (s *Server) Route(r *http.Request) string {
 	return pattern
 }
 
-// ServeHTTP serves the web tier. Its own responses get the security headers;
-// the app tier's (under /visitor/) come with their own.
+// ServeHTTP serves the web tier. Its own pages get the security headers; the
+// app tier's (under /visitor/) come with their own, and static files carry
+// nosniff alone (a policy for a stylesheet or an image protects nothing, and
+// every header costs on the hottest path).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !strings.HasPrefix(r.URL.Path, "/visitor/") {
+	if p := r.URL.Path; !strings.HasPrefix(p, "/visitor/") && !strings.HasPrefix(p, "/static/") && p != "/favicon.ico" {
 		page.SetSecurityHeaders(w.Header())
 	}
 	s.mux.ServeHTTP(w, r)
