@@ -32,6 +32,7 @@ import (
 // the database file does the same, and a run that finds the schema current
 // does nothing.
 type Migrator struct {
+	driver string
 	m      *migrate.Migrate
 	unlock func()
 	host   string
@@ -90,7 +91,7 @@ func OpenMigrator(ctx context.Context, cfg config.Database, log *slog.Logger) (*
 		return fail(fmt.Errorf("migrate %s: %w", host, err))
 	}
 	m.LockTimeout = 30 * time.Second
-	return &Migrator{m: m, unlock: unlock, host: host, log: log}, nil
+	return &Migrator{driver: d.name, m: m, unlock: unlock, host: host, log: log}, nil
 }
 
 // writableCandidate picks, among database.primary's candidates, the one that
@@ -139,7 +140,18 @@ func (mg *Migrator) Close() error {
 // Up applies every migration not applied yet. A schema already current is
 // not an error. Another instance migrating at the same moment is waited for.
 func (mg *Migrator) Up(ctx context.Context) error {
-	return mg.run(ctx, "up", mg.m.Up)
+	return mg.run(ctx, "up", func() error {
+		// A schema newer than this binary's (a rollback after an upgrade
+		// migrated) is left as it is: serve accepts it too.
+		v, _, err := mg.m.Version()
+		if err == nil {
+			if latest, lerr := LatestVersion(mg.driver); lerr == nil && v > latest {
+				mg.log.Info("schema is newer than this binary; nothing to do", "host", mg.host, "version", v, "binary", latest)
+				return migrate.ErrNoChange
+			}
+		}
+		return mg.m.Up()
+	})
 }
 
 // Down reverts the newest n migrations.

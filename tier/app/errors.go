@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/guestbook/guestbook/tier/forwarded"
+
 	"github.com/guestbook/guestbook/tier/page"
 
 	"github.com/guestbook/guestbook/store"
@@ -23,9 +25,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case http.StatusUnprocessableEntity:
 		s.opts.Observer.ValidationFailed()
 	case http.StatusInternalServerError:
-		s.opts.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.opts.Log.Error("request failed", "method", r.Method, "path", r.URL.Path,
+			"request_id", forwarded.From(r.Context()).ID, "err", err)
 	case http.StatusServiceUnavailable:
-		s.opts.Log.Warn("database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.opts.Log.Warn("database unavailable", "method", r.Method, "path", r.URL.Path,
+			"request_id", forwarded.From(r.Context()).ID, "err", err)
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
 	}
 	if isAPI(r) {

@@ -52,20 +52,45 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		return 0
 	}
+	// A server can be both a primary candidate and a replica (so that a
+	// promoted replica is found as the writer): its two pools are summed
+	// into one series per name, since a series may appear only once.
+	type sums struct {
+		reads, writes, open, inUse, idle, waits float64
+		waited                                  float64
+	}
+	var order []string
+	byName := map[string]*sums{}
 	for _, b := range c.store.Stats().Backends {
-		ch <- prometheus.MustNewConstMetric(c.queries, prometheus.CounterValue, float64(b.Reads), b.Name, "read")
-		ch <- prometheus.MustNewConstMetric(c.queries, prometheus.CounterValue, float64(b.Writes), b.Name, "write")
+		s := byName[b.Name]
+		if s == nil {
+			s = &sums{}
+			byName[b.Name] = s
+			order = append(order, b.Name)
+		}
+		s.reads += float64(b.Reads)
+		s.writes += float64(b.Writes)
+		s.open += float64(b.Pool.OpenConnections)
+		s.inUse += float64(b.Pool.InUse)
+		s.idle += float64(b.Pool.Idle)
+		s.waits += float64(b.Pool.WaitCount)
+		s.waited += b.Pool.WaitDuration.Seconds()
 		if b.Role == "replica" {
 			ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, b.Lag.Seconds(), b.Name)
 			ch <- prometheus.MustNewConstMetric(c.healthy, prometheus.GaugeValue, one(b.Healthy), b.Name)
 		} else {
 			ch <- prometheus.MustNewConstMetric(c.writer, prometheus.GaugeValue, one(b.Writer), b.Name)
 		}
-		ch <- prometheus.MustNewConstMetric(c.open, prometheus.GaugeValue, float64(b.Pool.OpenConnections), b.Name)
-		ch <- prometheus.MustNewConstMetric(c.inUse, prometheus.GaugeValue, float64(b.Pool.InUse), b.Name)
-		ch <- prometheus.MustNewConstMetric(c.idle, prometheus.GaugeValue, float64(b.Pool.Idle), b.Name)
-		ch <- prometheus.MustNewConstMetric(c.waits, prometheus.CounterValue, float64(b.Pool.WaitCount), b.Name)
-		ch <- prometheus.MustNewConstMetric(c.waited, prometheus.CounterValue, b.Pool.WaitDuration.Seconds(), b.Name)
+	}
+	for _, name := range order {
+		s := byName[name]
+		ch <- prometheus.MustNewConstMetric(c.queries, prometheus.CounterValue, s.reads, name, "read")
+		ch <- prometheus.MustNewConstMetric(c.queries, prometheus.CounterValue, s.writes, name, "write")
+		ch <- prometheus.MustNewConstMetric(c.open, prometheus.GaugeValue, s.open, name)
+		ch <- prometheus.MustNewConstMetric(c.inUse, prometheus.GaugeValue, s.inUse, name)
+		ch <- prometheus.MustNewConstMetric(c.idle, prometheus.GaugeValue, s.idle, name)
+		ch <- prometheus.MustNewConstMetric(c.waits, prometheus.CounterValue, s.waits, name)
+		ch <- prometheus.MustNewConstMetric(c.waited, prometheus.CounterValue, s.waited, name)
 	}
 }
 

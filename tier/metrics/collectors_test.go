@@ -21,9 +21,14 @@ func TestTheStoreCollectorPublishesRoutingLagHealthAndTheWriter(t *testing.T) {
 		{Name: "db1:3306", Role: "primary", Writer: true, Healthy: true, Reads: 3, Writes: 7},
 		{Name: "db3:3306", Role: "primary"},
 		{Name: "db2:3306", Role: "replica", Healthy: false, Lag: 2500 * time.Millisecond, Reads: 40},
+		// db3 is also a replica: a candidate that a failover may promote.
+		{Name: "db3:3306", Role: "replica", Healthy: true, Reads: 5},
 	}}))
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != 200 {
+		t.Fatalf("/metrics answered %d: %s", rec.Code, rec.Body)
+	}
 	body, _ := io.ReadAll(rec.Body)
 	for _, want := range []string{
 		`guestbook_store_queries_total{backend="db1:3306",kind="write"} 7`,
@@ -32,6 +37,8 @@ func TestTheStoreCollectorPublishesRoutingLagHealthAndTheWriter(t *testing.T) {
 		`guestbook_replica_healthy{replica="db2:3306"} 0`,
 		`guestbook_store_writer{candidate="db1:3306"} 1`,
 		`guestbook_store_writer{candidate="db3:3306"} 0`,
+		`guestbook_store_queries_total{backend="db3:3306",kind="read"} 5`,
+		`guestbook_replica_healthy{replica="db3:3306"} 1`,
 		`guestbook_build_info{commit="abc",version="v1"} 1`,
 	} {
 		if !strings.Contains(string(body), want) {
