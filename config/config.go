@@ -106,6 +106,10 @@ type Instance struct {
 	Zone string `yaml:"zone"`
 	// Subnet is the subnet, empty by default.
 	Subnet string `yaml:"subnet"`
+	// Drain is how long, after SIGTERM, the instance keeps serving while its
+	// /readyz answers 503, so that a load balancer stops sending it requests
+	// before it closes its listener. Default 0s: close at once.
+	Drain time.Duration `yaml:"drain"`
 }
 
 // Log configures log/slog.
@@ -203,6 +207,9 @@ func (c Config) Validate() error {
 	}
 	if c.Database.ReadYourWrites < 0 {
 		return fmt.Errorf("database.read_your_writes: %s is negative", c.Database.ReadYourWrites)
+	}
+	if c.Instance.Drain < 0 {
+		return fmt.Errorf("instance.drain: %s is negative", c.Instance.Drain)
 	}
 	if c.Metrics.Listen != "" {
 		if err := checkListen("metrics.listen", c.Metrics.Listen); err != nil {

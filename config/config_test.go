@@ -442,6 +442,7 @@ func TestValidateNamesTheKeyOfABadValue(t *testing.T) {
 		{"second upstream bad", func(c *Config) { c.Web.Upstreams = []string{"http://a:8081", "b:8081"} }, "web.upstreams"},
 		{"health_interval too short", func(c *Config) { c.Web.HealthInterval = time.Millisecond }, "web.health_interval"},
 		{"tls cert without key", func(c *Config) { c.Web.TLSCert = "cert.pem" }, "web.tls_key"},
+		{"negative drain", func(c *Config) { c.Instance.Drain = -time.Second }, "instance.drain"},
 		{"tls key without cert", func(c *Config) { c.Web.TLSKey = "key.pem" }, "web.tls_cert"},
 		{"web trusted proxy not a network", func(c *Config) { c.Web.TrustedProxies = []string{"10.0.0.0/33"} }, "web.trusted_proxies"},
 		{"app trusted proxy a name", func(c *Config) { c.App.TrustedProxies = []string{"lb.internal"} }, "app.trusted_proxies"},

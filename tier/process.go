@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/guestbook/guestbook/assets"
@@ -71,6 +72,9 @@ type Process struct {
 	metricsServer   *http.Server
 	// jobs run beside the server for as long as it runs (health checks).
 	jobs []func(context.Context)
+	// drain is instance.drain; draining is set while it runs.
+	drain    time.Duration
+	draining atomic.Bool
 }
 
 // Open prepares everything a role needs and binds its listener, so a test can
@@ -155,7 +159,8 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 			NextProtos:   []string{"http/1.1"},
 		})
 	}
-	p.server = newServer(trusted.Middleware(accessLog(opts.Log, handler)), opts.Log)
+	p.drain = cfg.Instance.Drain
+	p.server = newServer(trusted.Middleware(accessLog(opts.Log, p.drainAware(handler))), opts.Log)
 	return p, nil
 }
 
@@ -169,6 +174,19 @@ func newServer(h http.Handler, log *slog.Logger) *http.Server {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+}
+
+// drainAware answers /readyz with 503 while the process drains, whatever the
+// tier would say, and passes everything else on.
+func (p *Process) drainAware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/readyz" && p.draining.Load() {
+			w.Header().Set("Cache-Control", "no-store")
+			http.Error(w, "draining", http.StatusServiceUnavailable)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // withMetricsAt serves metrics at path on the role's own listener.
@@ -270,6 +288,11 @@ func (p *Process) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	notifySystemd("STOPPING=1")
+	if p.drain > 0 {
+		p.draining.Store(true)
+		p.log.Info("draining: /readyz answers 503 while requests are still served", "for", p.drain)
+		time.Sleep(p.drain)
+	}
 	p.log.Info("shutting down", "grace", ShutdownTimeout)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()
