@@ -25,9 +25,12 @@ func TestPairReplicatesARowWrittenOnThePrimary(t *testing.T) {
 	primary.Exec(t, "CREATE TABLE gb.t (id INT PRIMARY KEY, v VARCHAR(20))")
 	primary.Exec(t, "INSERT INTO gb.t VALUES (1, 'from the primary')")
 
-	eventually(t, func() bool {
-		return count(t, replica, "SELECT COUNT(*) FROM gb.t WHERE v = 'from the primary'") == 1
-	})
+	// Wait by GTID, not by polling the table: until the CREATE TABLE is
+	// applied, the query is an error, not a zero.
+	replica.WaitCaughtUp(t, primary)
+	if n := count(t, replica, "SELECT COUNT(*) FROM gb.t WHERE v = 'from the primary'"); n != 1 {
+		t.Errorf("replica has %d copies of the row, want 1", n)
+	}
 }
 
 func TestRowWrittenOnlyOnTheReplicaDoesNotStopReplication(t *testing.T) {
