@@ -17,10 +17,11 @@ lint:
 	go vet ./...
 	go run $(STATICCHECK) ./...
 
-# GBTEST_REQUIRE_BROWSER turns a missing Chromium into a failure instead of
-# a skip (scripts/with-mariadb does the same for MariaDB).
+# GBTEST_REQUIRE_BROWSER and GBTEST_REQUIRE_TOOLS turn a missing Chromium or
+# systemd-analyze into a failure instead of a skip (scripts/with-mariadb does
+# the same for MariaDB).
 unit:
-	GBTEST_REQUIRE_BROWSER=1 scripts/with-mariadb --replica go test -count=1 ./...
+	GBTEST_REQUIRE_BROWSER=1 GBTEST_REQUIRE_TOOLS=1 scripts/with-mariadb --replica go test -count=1 ./...
 
 # The alert rules fire when they should and stay quiet when they should not.
 rules:

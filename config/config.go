@@ -151,10 +151,16 @@ func (c Config) Validate() error {
 	if err := checkListen("app.listen", c.App.Listen); err != nil {
 		return err
 	}
+	seen := map[string]bool{}
 	for _, u := range c.Web.Upstreams {
 		if err := checkBaseURL(redact(u)); err != nil {
 			return fmt.Errorf("web.upstreams: %w", err)
 		}
+		key := strings.TrimSuffix(u, "/")
+		if seen[key] {
+			return fmt.Errorf("web.upstreams: %q is listed twice", redact(u))
+		}
+		seen[key] = true
 	}
 	if c.Web.TLSCert != "" && c.Web.TLSKey == "" {
 		return fmt.Errorf("web.tls_key: must be set with web.tls_cert")

@@ -440,6 +440,7 @@ func TestValidateNamesTheKeyOfABadValue(t *testing.T) {
 		{"upstream without a scheme", func(c *Config) { c.Web.Upstreams = []string{"app:8081"} }, "web.upstreams"},
 		{"upstream with a query", func(c *Config) { c.Web.Upstreams = []string{"http://app:8081/?x=1"} }, "web.upstreams"},
 		{"second upstream bad", func(c *Config) { c.Web.Upstreams = []string{"http://a:8081", "b:8081"} }, "web.upstreams"},
+		{"upstream listed twice", func(c *Config) { c.Web.Upstreams = []string{"http://a:8081", "http://a:8081/"} }, "web.upstreams"},
 		{"health_interval too short", func(c *Config) { c.Web.HealthInterval = time.Millisecond }, "web.health_interval"},
 		{"tls cert without key", func(c *Config) { c.Web.TLSCert = "cert.pem" }, "web.tls_key"},
 		{"negative drain", func(c *Config) { c.Instance.Drain = -time.Second }, "instance.drain"},

@@ -102,7 +102,9 @@ func TestReadsGoToTheReplicaAndWritesToThePrimary(t *testing.T) {
 func TestAStoppedReplicaCostsNoReadAnError(t *testing.T) {
 	// Checks 2 s apart: the reads below come right after the kill, before
 	// the next check, so only the failed reads themselves can notice.
-	r := openReplicated(t, func(c *config.Database) { c.HealthInterval = 2 * time.Second })
+	r := openReplicated(t, func(c *config.Database) {
+		c.HealthInterval, c.MaxReplicaLag = 2*time.Second, 10*time.Second // the lag allowance must exceed a heartbeat's period
+	})
 	if _, err := r.db.CreateEntry(context.Background(), draft(1), "s"); err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,11 @@ func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 		if up := fields.Upstream(); up != "" {
 			attrs = append(attrs, "upstream", up)
 		}
-		log.Info("request", attrs...)
+		level := slog.LevelInfo
+		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+			level = slog.LevelDebug // a balancer asks every few seconds: not news
+		}
+		log.Log(r.Context(), level, "request", attrs...)
 	})
 }
 
