@@ -104,3 +104,19 @@ func TestMetricsListenServesMetricsThereOnly(t *testing.T) {
 		t.Errorf("/metrics on the public listener = %d, want 404 when metrics.listen is set", got)
 	}
 }
+
+func TestTheWebTierCountsItsFailures(t *testing.T) {
+	webCfg := config.Default()
+	webCfg.Web.Upstreams = []string{"http://" + storetest.FreeAddr(t)} // nothing listens there
+	webProc, _, _ := start(t, tier.RoleWeb, webCfg)
+	base := "http://" + webProc.Addr()
+	for i := 0; i < 3; i++ {
+		if got := status(t, base+"/visitor/"); got != http.StatusBadGateway {
+			t.Fatalf("GET /visitor/ with no app tier = %d, want 502", got)
+		}
+	}
+	wantMetrics(t, scrape(t, base+"/metrics"),
+		`guestbook_upstream_unavailable_total 3`,
+		`guestbook_http_requests_total{code="502",method="GET",route="/visitor/"} 3`,
+	)
+}
