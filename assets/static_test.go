@@ -1,11 +1,9 @@
 package assets_test
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,7 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/guestbook/guestbook/internal/httpcheck"
 
 	"github.com/guestbook/guestbook/assets"
 )
@@ -317,26 +316,8 @@ func do(t *testing.T, method, url string, header map[string]string) (*http.Respo
 	return resp, body
 }
 
-// rawGet writes the request line by hand, so the path reaches the server
-// exactly as given, with no cleaning or escaping by a client.
+// rawGet sends target with the request line written by hand.
 func rawGet(t *testing.T, srv *httptest.Server, target string) (int, http.Header, []byte) {
 	t.Helper()
-	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(5 * time.Second))
-	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n",
-		target, srv.Listener.Addr())
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("GET %s: read response: %v", target, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("GET %s: read body: %v", target, err)
-	}
-	return resp.StatusCode, resp.Header, body
+	return httpcheck.RawGet(t, srv.Listener.Addr().String(), target)
 }

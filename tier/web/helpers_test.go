@@ -1,14 +1,12 @@
 package web_test
 
 import (
-	"bufio"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
+
+	"github.com/guestbook/guestbook/internal/httpcheck"
 )
 
 func get(t *testing.T, url string, header map[string]string) (*http.Response, string) {
@@ -49,26 +47,9 @@ func send(t *testing.T, client *http.Client, method, url string, header map[stri
 	return resp, string(body)
 }
 
-// rawGet writes the request line by hand, so the path reaches the server
-// exactly as given, with no cleaning or escaping by a client.
+// rawGet sends target with the request line written by hand.
 func rawGet(t *testing.T, srv *httptest.Server, target string) (int, http.Header, string) {
 	t.Helper()
-	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(5 * time.Second))
-	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n",
-		target, srv.Listener.Addr())
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("GET %s: read response: %v", target, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("GET %s: read body: %v", target, err)
-	}
-	return resp.StatusCode, resp.Header, string(body)
+	status, h, body := httpcheck.RawGet(t, srv.Listener.Addr().String(), target)
+	return status, h, string(body)
 }
