@@ -193,7 +193,7 @@ func TestRequestIDIsKeptOnlyWhenATrustedProxySentAWellFormedOne(t *testing.T) {
 	}
 }
 
-func TestNewRequestIDsAreRandomHex(t *testing.T) {
+func TestNewRequestIDsAreDistinctHex(t *testing.T) {
 	a, b := forwarded.NewRequestID(), forwarded.NewRequestID()
 	if !isNewID(a) || !isNewID(b) || a == b {
 		t.Errorf("NewRequestID gave %q and %q, want two different 32-digit hex ids", a, b)
