@@ -30,7 +30,7 @@ func newTestApp(t *testing.T) *testApp {
 	return newTestAppOn(t, "sqlite")
 }
 
-func newTestAppOn(t *testing.T, driver string) *testApp {
+func newTestAppOn(t testing.TB, driver string) *testApp {
 	t.Helper()
 	db, cfg := storetest.Open(t, driver)
 	srv := httptest.NewServer(app.New(db, app.Options{
