@@ -3,6 +3,7 @@ package cmd
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/guestbook/guestbook/instance"
 	"github.com/guestbook/guestbook/tier"
 )
 
@@ -27,6 +28,10 @@ given --migrate.`,
 			tuneGC()
 			cfg, log, err := g.load()
 			if err != nil {
+				return err
+			}
+			md := instance.NewEC2(instance.EC2Endpoint, instance.DefaultTimeout)
+			if cfg.Instance, err = instance.Resolve(cmd.Context(), cfg.Instance, md); err != nil {
 				return err
 			}
 			p, err := tier.Open(cmd.Context(), tier.Options{

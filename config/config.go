@@ -106,6 +106,11 @@ type Instance struct {
 	Zone string `yaml:"zone"`
 	// Subnet is the subnet, empty by default.
 	Subnet string `yaml:"subnet"`
+	// Metadata says where ID, Zone and Subnet come from. "" or "none" (the
+	// default): the three keys above, as configured. "ec2": the EC2 instance
+	// metadata service (IMDSv2) at start, which then replaces all three, so
+	// one launch template's configuration names every instance correctly.
+	Metadata string `yaml:"metadata"`
 	// Drain is how long, after SIGTERM, the instance keeps serving while its
 	// /readyz answers 503, so that a load balancer stops sending it requests
 	// before it closes its listener. Default 0s: close at once.
@@ -216,6 +221,11 @@ func (c Config) Validate() error {
 	}
 	if c.Instance.Drain < 0 {
 		return fmt.Errorf("instance.drain: %s is negative", c.Instance.Drain)
+	}
+	switch c.Instance.Metadata {
+	case "", "none", "ec2":
+	default:
+		return fmt.Errorf("instance.metadata: %q is not none or ec2", c.Instance.Metadata)
 	}
 	if c.Metrics.Listen != "" {
 		if err := checkListen("metrics.listen", c.Metrics.Listen); err != nil {
