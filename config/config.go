@@ -61,8 +61,9 @@ type App struct {
 	// AdminToken may delete any entry. Empty (the default) means no admin.
 	AdminToken string `yaml:"admin_token"`
 	// TrustedProxies are the networks (CIDRs or addresses) of the web tier
-	// and load balancers in front of the app tier, whose X-Forwarded-* and
-	// X-Request-Id are believed. Default: none.
+	// and load balancers in front of the app tier, whose X-Forwarded-*,
+	// X-Request-Id and path headers (Guestbook-Web, Guestbook-Upstreams) are
+	// believed. Default: none.
 	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
@@ -75,6 +76,15 @@ type Database struct {
 	Primary string `yaml:"primary"`
 	// Replicas are read-only DSNs (mysql only).
 	Replicas []string `yaml:"replicas"`
+	// PrimaryName is what pages and the Guestbook-Db header call the
+	// primary, since they must never show its DSN or host. With several
+	// candidates in Primary, each is this name with -1, -2, ... appended.
+	// Default "primary".
+	PrimaryName string `yaml:"primary_name"`
+	// ReplicaNames name the replicas for pages and the Guestbook-Db header,
+	// one per entry of Replicas in the same order. Empty (the default):
+	// replica-1, replica-2, ...
+	ReplicaNames []string `yaml:"replica_names"`
 	// ConnectTimeout bounds how long serve and migrate retry a database that
 	// does not answer yet. Default 30s.
 	ConnectTimeout time.Duration `yaml:"connect_timeout"`
@@ -134,6 +144,7 @@ func Default() Config {
 		Database: Database{
 			Driver:          "sqlite",
 			Primary:         "guestbook.db",
+			PrimaryName:     "primary",
 			ConnectTimeout:  30 * time.Second,
 			MaxOpenConns:    20,
 			MaxIdleConns:    10,
@@ -193,6 +204,9 @@ func (c Config) Validate() error {
 	}
 	if strings.TrimSpace(c.Database.Primary) == "" {
 		return fmt.Errorf("database.primary: must be set")
+	}
+	if err := c.Database.checkNames(); err != nil {
+		return err
 	}
 	if c.Database.ConnectTimeout <= 0 {
 		return fmt.Errorf("database.connect_timeout: must be positive, got %s", c.Database.ConnectTimeout)

@@ -64,6 +64,7 @@ func TestLoadWithNothingSetGivesTheDocumentedDefaults(t *testing.T) {
 		Database: Database{
 			Driver:          "sqlite",
 			Primary:         "guestbook.db",
+			PrimaryName:     "primary",
 			ConnectTimeout:  30 * time.Second,
 			MaxOpenConns:    20,
 			MaxIdleConns:    10,
@@ -108,6 +109,8 @@ database:
   driver: mysql
   primary: "gb:pw@tcp(db1:3306)/guestbook"
   replicas: ["gb:pw@tcp(db2:3306)/guestbook"]
+  primary_name: db-seoul-a
+  replica_names: [db-seoul-c]
   connect_timeout: 2s
   max_open_conns: 7
   max_idle_conns: 3
@@ -133,6 +136,8 @@ log:
 			Driver:          "mysql",
 			Primary:         "gb:pw@tcp(db1:3306)/guestbook",
 			Replicas:        []string{"gb:pw@tcp(db2:3306)/guestbook"},
+			PrimaryName:     "db-seoul-a",
+			ReplicaNames:    []string{"db-seoul-c"},
 			ConnectTimeout:  2 * time.Second,
 			MaxOpenConns:    7,
 			MaxIdleConns:    3,
@@ -218,6 +223,8 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 		"GUESTBOOK_DATABASE_DRIVER=mysql",
 		"GUESTBOOK_DATABASE_PRIMARY=gb:pw@tcp(db1:3306)/guestbook",
 		"GUESTBOOK_DATABASE_REPLICAS=gb:pw@tcp(db2:3306)/guestbook",
+		"GUESTBOOK_DATABASE_PRIMARY_NAME=db-a",
+		"GUESTBOOK_DATABASE_REPLICA_NAMES=db-b",
 		"GUESTBOOK_DATABASE_CONNECT_TIMEOUT=500ms",
 		"GUESTBOOK_DATABASE_MAX_OPEN_CONNS=7",
 		"GUESTBOOK_DATABASE_MAX_IDLE_CONNS=0",
@@ -240,6 +247,8 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 			Driver:          "mysql",
 			Primary:         "gb:pw@tcp(db1:3306)/guestbook",
 			Replicas:        []string{"gb:pw@tcp(db2:3306)/guestbook"},
+			PrimaryName:     "db-a",
+			ReplicaNames:    []string{"db-b"},
 			ConnectTimeout:  500 * time.Millisecond,
 			MaxOpenConns:    7,
 			MaxIdleConns:    0,
@@ -451,6 +460,16 @@ func TestValidateNamesTheKeyOfABadValue(t *testing.T) {
 		{"driver in capitals", func(c *Config) { c.Database.Driver = "MySQL" }, "database.driver"},
 		{"replicas with sqlite", func(c *Config) { c.Database.Replicas = []string{"gb@tcp(db2)/gb"} }, "database.replicas"},
 		{"empty primary", func(c *Config) { c.Database.Primary = " " }, "database.primary"},
+		{"empty primary_name", func(c *Config) { c.Database.PrimaryName = "" }, "database.primary_name"},
+		{"primary_name with a space", func(c *Config) { c.Database.PrimaryName = "db one" }, "database.primary_name"},
+		{"primary_name that could end a header value", func(c *Config) { c.Database.PrimaryName = "db;role=x" }, "database.primary_name"},
+		{"more replica_names than replicas", func(c *Config) { c.Database.ReplicaNames = []string{"r1"} }, "database.replica_names"},
+		{"replica_name the same as the primary's", func(c *Config) {
+			c.Database.Driver, c.Database.Replicas, c.Database.ReplicaNames = "mysql", []string{"gb@tcp(db2)/gb"}, []string{"primary"}
+		}, "database.replica_names"},
+		{"replica_name that is not a word", func(c *Config) {
+			c.Database.Driver, c.Database.Replicas, c.Database.ReplicaNames = "mysql", []string{"gb@tcp(db2)/gb"}, []string{"<b>"}
+		}, "database.replica_names"},
 		{"negative connect_timeout", func(c *Config) { c.Database.ConnectTimeout = -time.Second }, "database.connect_timeout"},
 		{"zero connect_timeout", func(c *Config) { c.Database.ConnectTimeout = 0 }, "database.connect_timeout"},
 		{"health_interval too short", func(c *Config) { c.Database.HealthInterval = time.Millisecond }, "database.health_interval"},
@@ -494,6 +513,11 @@ func TestValidateAcceptsGoodValues(t *testing.T) {
 			c.Database.Driver = "mysql"
 			c.Database.Primary = "gb:pw@tcp(db1:3306)/gb"
 			c.Database.Replicas = []string{"gb:pw@tcp(db2:3306)/gb"}
+		}},
+		{"mysql with named servers", func(c *Config) {
+			c.Database.Driver = "mysql"
+			c.Database.Replicas = []string{"gb:pw@tcp(db2:3306)/gb", "gb:pw@tcp(db3:3306)/gb"}
+			c.Database.PrimaryName, c.Database.ReplicaNames = "db-seoul-a", []string{"db-seoul-c", "db_2.b"}
 		}},
 		{"no idle connections", func(c *Config) { c.Database.MaxIdleConns = 0 }},
 		{"json logs at every level", func(c *Config) { c.Log.Format = "json"; c.Log.Level = "debug" }},
@@ -596,6 +620,9 @@ func TestTheExampleConfigHasEveryKeyWithItsDefault(t *testing.T) {
 	if len(c.Database.Replicas) == 0 {
 		c.Database.Replicas = nil
 	}
+	if len(c.Database.ReplicaNames) == 0 {
+		c.Database.ReplicaNames = nil
+	}
 	if len(c.Web.TrustedProxies) == 0 {
 		c.Web.TrustedProxies = nil
 	}
@@ -650,5 +677,23 @@ func TestAnUpstreamErrorNeverQuotesItsPassword(t *testing.T) {
 	_, err := Load("", []string{"GUESTBOOK_WEB_UPSTREAMS=ftp://admin:hunter2@app:8081"})
 	if err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("error %v must exist and hide the password", err)
+	}
+}
+
+func TestDatabaseServersAreNamedByConfigurationNeverByTheirDSN(t *testing.T) {
+	d := Default().Database
+	d.Replicas = []string{"gb:pw@tcp(db2:3306)/gb", "gb:pw@tcp(db3:3306)/gb"}
+	if got := d.CandidateName(0, 1); got != "primary" {
+		t.Errorf("the one primary candidate is %q, want primary", got)
+	}
+	if got := []string{d.CandidateName(0, 2), d.CandidateName(1, 2)}; !reflect.DeepEqual(got, []string{"primary-1", "primary-2"}) {
+		t.Errorf("two primary candidates are %q, want primary-1 and primary-2", got)
+	}
+	if got := []string{d.ReplicaName(0), d.ReplicaName(1)}; !reflect.DeepEqual(got, []string{"replica-1", "replica-2"}) {
+		t.Errorf("unnamed replicas are %q, want replica-1 and replica-2", got)
+	}
+	d.ReplicaNames = []string{"db-seoul-c", "db-seoul-d"}
+	if got := d.ReplicaName(1); got != "db-seoul-d" {
+		t.Errorf("the second named replica is %q, want db-seoul-d", got)
 	}
 }

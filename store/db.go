@@ -39,16 +39,18 @@ type DB struct {
 // backend is one database server and its pool.
 type backend struct {
 	name   string // host:port or the SQLite file: for logs and metrics, never a DSN
+	label  string // database.primary_name or replica_names: what pages show, never a host
+	role   string // RolePrimary (a candidate) or RoleReplica
 	db     *sqlx.DB
 	reads  atomic.Uint64
 	writes atomic.Uint64
+	lag    atomic.Int64 // a replica's nanoseconds behind the writer at its last check; 0 for a candidate
 }
 
 // replica is a read-only backend with its health.
 type replica struct {
 	*backend
 	healthy atomic.Bool
-	lag     atomic.Int64 // nanoseconds behind the writer, at the last check
 }
 
 // Open connects to the primary named by cfg (each candidate, when several are
@@ -67,18 +69,21 @@ func Open(ctx context.Context, cfg config.Database, log *slog.Logger) (_ *DB, er
 			db.Close()
 		}
 	}()
-	for _, dsn := range splitCandidates(cfg.Primary, d) {
+	candidates := splitCandidates(cfg.Primary, d)
+	for i, dsn := range candidates {
 		b, err := openBackend(d, dsn, cfg, "database.primary")
 		if err != nil {
 			return nil, err
 		}
+		b.label, b.role = cfg.CandidateName(i, len(candidates)), RolePrimary
 		db.candidates = append(db.candidates, b)
 	}
-	for _, dsn := range cfg.Replicas {
+	for i, dsn := range cfg.Replicas {
 		b, err := openBackend(d, dsn, cfg, "database.replicas")
 		if err != nil {
 			return nil, err
 		}
+		b.label, b.role = cfg.ReplicaName(i), RoleReplica
 		db.replicas = append(db.replicas, &replica{backend: b})
 	}
 	if err := db.waitForWriter(ctx); err != nil {

@@ -37,6 +37,9 @@ func (db *DB) read(ctx context.Context, q func(*sqlx.DB) error) error {
 	try := func(b *backend) (done bool, err error) {
 		b.reads.Add(1)
 		err = q(b.db)
+		if err == nil || !connectionLost(err) {
+			noteAnswer(ctx, b) // it answered, if only "no such row"
+		}
 		return err == nil || !connectionLost(err) || ctx.Err() != nil, err
 	}
 	var lastErr error = fmt.Errorf("%w: no writable primary and no replica", ErrUnavailable)
@@ -102,6 +105,7 @@ func (db *DB) write(ctx context.Context, q func(*sqlx.DB) error) error {
 		db.lostWriter(w, err)
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
+	noteAnswer(ctx, w)
 	return err
 }
 

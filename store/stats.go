@@ -15,8 +15,9 @@ type Stats struct {
 
 // BackendStats describes one database server.
 type BackendStats struct {
-	Name    string        // host:port (or the SQLite file), never a DSN
-	Role    string        // "primary" (a candidate) or "replica"
+	Name    string        // host:port (or the SQLite file), never a DSN: for operators (logs, metrics)
+	Label   string        // its configured name (database.primary_name, replica_names): what pages show
+	Role    string        // RolePrimary (a candidate) or RoleReplica
 	Writer  bool          // this is the current writer
 	Healthy bool          // a replica in the read rotation; a primary that is the writer
 	Lag     time.Duration // a replica's lag at its last check
@@ -34,13 +35,13 @@ func (db *DB) Stats() Stats {
 	}
 	for _, b := range db.candidates {
 		s.Backends = append(s.Backends, BackendStats{
-			Name: b.name, Role: "primary", Writer: b == w, Healthy: b == w,
+			Name: b.name, Label: b.label, Role: RolePrimary, Writer: b == w, Healthy: b == w,
 			Reads: b.reads.Load(), Writes: b.writes.Load(), Pool: b.db.Stats(),
 		})
 	}
 	for _, r := range db.replicas {
 		s.Backends = append(s.Backends, BackendStats{
-			Name: r.name, Role: "replica", Healthy: r.healthy.Load(), Lag: time.Duration(r.lag.Load()),
+			Name: r.name, Label: r.label, Role: RoleReplica, Healthy: r.healthy.Load(), Lag: time.Duration(r.lag.Load()),
 			Reads: r.reads.Load(), Pool: r.db.Stats(),
 		})
 	}

@@ -120,3 +120,27 @@ func TestTheWebTierCountsItsFailures(t *testing.T) {
 		`guestbook_http_requests_total{code="502",method="GET",route="/visitor/"} 3`,
 	)
 }
+
+func TestTheTopologyRoutesAreLabelledByTheirPattern(t *testing.T) {
+	cfg, _ := sqliteConfig(t)
+	p, _, _ := start(t, tier.RoleAll, cfg)
+	base := "http://" + p.Addr()
+	scrape(t, base+"/visitor/topology")
+	scrape(t, base+"/visitor/api/topology")
+	want := []string{
+		`guestbook_http_requests_total{code="200",method="GET",route="GET /visitor/topology"} 1`,
+		`guestbook_http_requests_total{code="200",method="GET",route="GET /visitor/api/topology"} 1`,
+	}
+	// A request is counted once its handler returns, which may be a moment
+	// after the client has read the last byte.
+	deadline := time.Now().Add(2 * time.Second)
+	text := scrape(t, base+"/metrics")
+	for !strings.Contains(text, want[0]) || !strings.Contains(text, want[1]) {
+		if time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+		text = scrape(t, base+"/metrics")
+	}
+	wantMetrics(t, text, want...)
+}

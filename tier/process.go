@@ -108,11 +108,17 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 		}
 		p.jobs = append(p.jobs, p.db.Run) // heartbeat, replica health, failover
 		m.Register(metrics.NewStoreCollector(p.db))
-		appTier := app.New(p.db, app.Options{
+		appOpts := app.Options{
 			Instance: cfg.Instance, AdminToken: cfg.App.AdminToken,
 			Version: opts.Version, Static: static, Log: opts.Log,
 			ReadYourWrites: cfg.Database.ReadYourWrites, Observer: m,
-		})
+		}
+		if opts.Role == RoleApp {
+			appOpts.TrustedProxies = trusted // app.trusted_proxies: the web tier may say who it is
+		} else {
+			appOpts.InProcessWeb = true // role all: the web tier is this process
+		}
+		appTier := app.New(p.db, appOpts)
 		handler = appTier
 		if opts.Role == RoleApp {
 			break

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"html/template"
 	"net/http"
 	"strconv"
 
@@ -20,9 +21,9 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 
 type listPage struct {
 	Entries    []store.Entry
+	Rows       template.HTML // the entries' rows, from the row cache
 	Before     int64
 	NextBefore int64
-	Mine       map[int64]bool // entries this browser may delete
 }
 
 func (s *Server) handleEntryList(w http.ResponseWriter, r *http.Request) {
@@ -37,14 +38,14 @@ func (s *Server) handleEntryList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	secret := authorSecret(r)
-	mine := map[int64]bool{}
-	for _, e := range list.Entries {
-		if e.CanDelete(secret) {
-			mine[e.ID] = true
-		}
+	lang := page.Lang(r)
+	rows, err := s.rows.render(lang, list.Entries, func(e store.Entry) bool { return e.CanDelete(secret) })
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
-	s.render(w, r, http.StatusOK, "list", page.T(page.Lang(r), "list.title"), "list",
-		listPage{Entries: list.Entries, Before: before, NextBefore: list.NextBefore, Mine: mine})
+	s.render(w, r, http.StatusOK, "list", page.T(lang, "list.title"), "list",
+		listPage{Entries: list.Entries, Rows: rows, Before: before, NextBefore: list.NextBefore})
 }
 
 type detailPage struct {

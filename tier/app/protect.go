@@ -14,8 +14,8 @@ import (
 const MaxBodyBytes = 64 << 10
 
 // protect wraps the routes with what every request gets: a panic becomes a
-// 500 page, security headers, the body limit, and protection from cross-site
-// request forgery.
+// 500 page, security headers, the path's headers, the body limit, and
+// protection from cross-site request forgery.
 func (s *Server) protect(next http.Handler) http.Handler {
 	// CrossOriginProtection rejects unsafe methods that a browser marks as
 	// cross-site (Sec-Fetch-Site) or whose Origin is not the Host. Clients
@@ -27,21 +27,22 @@ func (s *Server) protect(next http.Handler) http.Handler {
 	}))
 	guarded := csrf.Handler(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pw, r := s.tracePath(w, r)
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.fail(w, r, fmt.Errorf("panic serving %s %s: %v", r.Method, r.URL.Path, v))
+				s.fail(pw, r, fmt.Errorf("panic serving %s %s: %v", r.Method, r.URL.Path, v))
 			}
 		}()
-		page.SetSecurityHeaders(w.Header())
+		page.SetSecurityHeaders(pw.Header())
 		if r.ContentLength > MaxBodyBytes {
-			s.fail(w, r, fmt.Errorf("body of %d bytes: %w", r.ContentLength, errTooLarge))
+			s.fail(pw, r, fmt.Errorf("body of %d bytes: %w", r.ContentLength, errTooLarge))
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-		s.dispatch(guarded, w, s.readYourWrites(r))
+		s.dispatch(guarded, pw, s.readYourWrites(r))
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 var pageFiles = map[string]string{
 	"home": "app/home.html", "list": "app/list.html", "detail": "app/detail.html",
 	"create": "app/create.html", "delete": "app/delete.html", "error": "app/error.html",
+	"topology": "app/topology.html",
 }
 
 func parsePages(static *assets.Static) map[string]*template.Template {
@@ -33,6 +34,7 @@ func parsePages(static *assets.Static) map[string]*template.Template {
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, title, nav string, data any) {
 	page.RememberLang(w, r)
 	v := page.NewView(page.Lang(r), r.URL, s.opts.Instance, s.opts.Version, title, nav, data)
+	v.Path = s.pathOf(r)
 	body, err := page.Execute(s.pages[name], v)
 	if err != nil {
 		s.opts.Log.Error("render page", "page", name, "err", err)

@@ -17,11 +17,13 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /visitor/visitor_delete/{id}/{$}", s.handleEntryDeleteConfirm)
 	s.mux.HandleFunc("POST /visitor/visitor_delete/{id}", s.handleEntryDelete)
 	s.mux.HandleFunc("POST /visitor/visitor_delete/{id}/{$}", s.handleEntryDelete)
+	s.mux.HandleFunc("GET /visitor/topology", s.handleTopology)
 
 	s.mux.HandleFunc("GET /visitor/api/entries", s.handleAPIEntryList)
 	s.mux.HandleFunc("POST /visitor/api/entries", s.handleAPIEntryCreate)
 	s.mux.HandleFunc("GET /visitor/api/entries/{id}", s.handleAPIEntryGet)
 	s.mux.HandleFunc("DELETE /visitor/api/entries/{id}", s.handleAPIEntryDelete)
+	s.mux.HandleFunc("GET /visitor/api/topology", s.handleAPITopology)
 
 	s.mux.Handle("GET /static/", s.opts.Static)
 	s.mux.Handle("GET /favicon.ico", s.opts.Static)

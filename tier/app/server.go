@@ -12,6 +12,8 @@ import (
 	"github.com/guestbook/guestbook/assets"
 	"github.com/guestbook/guestbook/config"
 	"github.com/guestbook/guestbook/store"
+	"github.com/guestbook/guestbook/tier/forwarded"
+	"github.com/guestbook/guestbook/tier/hops"
 )
 
 // Entries is what the app tier needs from the store.
@@ -23,6 +25,9 @@ type Entries interface {
 	DeleteEntryAsAdmin(ctx context.Context, id int64) error
 	Ping(ctx context.Context) error
 	CheckSchema(ctx context.Context) error
+	// Stats is the routing now: each server's health and lag, for the
+	// topology page.
+	Stats() store.Stats
 }
 
 // Options are what New needs besides the store.
@@ -39,6 +44,13 @@ type Options struct {
 	ReadYourWrites time.Duration
 	// Observer hears entries written and refused, for metrics; none when nil.
 	Observer Observer
+	// TrustedProxies are app.trusted_proxies: the web instances (and load
+	// balancers) whose Guestbook-Web and Guestbook-Upstreams headers are
+	// believed. Empty: nobody's.
+	TrustedProxies forwarded.Trusted
+	// InProcessWeb says the web tier runs in this process (role all) and
+	// reaches this tier with no hop: the path's web instance is this one.
+	InProcessWeb bool
 }
 
 // Observer hears what the app tier does, for metrics.
@@ -67,8 +79,11 @@ type Server struct {
 	entries Entries
 	opts    Options
 	pages   map[string]*template.Template
+	rows    *rowCache // the list page's rows, rendered once
 	mux     *http.ServeMux
 	handler http.Handler
+	self    hops.Instance // this instance, as the path shows it
+	appHop  []string      // its Guestbook-App value, made once
 }
 
 // New builds the application tier over entries.
@@ -85,8 +100,10 @@ func New(entries Entries, opts Options) *Server {
 	if opts.Observer == nil {
 		opts.Observer = noObserver{}
 	}
-	s := &Server{entries: entries, opts: opts, mux: http.NewServeMux()}
+	s := &Server{entries: entries, opts: opts, mux: http.NewServeMux(), self: hops.Of(opts.Instance)}
+	s.appHop = []string{s.self.Header()}[:1:1]
 	s.pages = parsePages(opts.Static)
+	s.rows = newRowCache(s.pages["list"], maxCachedRows)
 	s.routes()
 	s.handler = s.protect(s.mux)
 	return s

@@ -9,6 +9,7 @@ import (
 
 	"github.com/guestbook/guestbook/assets"
 	"github.com/guestbook/guestbook/config"
+	"github.com/guestbook/guestbook/tier/hops"
 )
 
 // View is what the layout shows around every page.
@@ -20,7 +21,10 @@ type View struct {
 	Nav       string // the navigation item to mark current: home, guestbook, list, write
 	Instance  config.Instance
 	Version   string
-	Data      any // the page's own
+	// Path is the path this response took (web, app and database server),
+	// for the footer; hops the page can't know are left zero.
+	Path hops.Path
+	Data any // the page's own
 }
 
 // NewView fills the layout's fields for a page in lang at u (its path and

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/guestbook/guestbook/tier/forwarded"
+	"github.com/guestbook/guestbook/tier/hops"
 	"github.com/guestbook/guestbook/tier/reqlog"
 )
 
@@ -40,6 +41,8 @@ type Proxy struct {
 	// unavailable renders the 502 answer for a request.
 	unavailable func(w http.ResponseWriter, r *http.Request)
 	obs         Observer
+	// webHop is this instance's Guestbook-Web value, made once by New.
+	webHop []string
 }
 
 // Observer hears what the proxy does, for metrics.
@@ -83,8 +86,10 @@ func NewProxy(pool *Pool, trusted forwarded.Trusted, log *slog.Logger) *Proxy {
 		ErrorLog:  slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		// The client gets this tier's X-Request-Id (forwarded.Middleware set
 		// it); the app tier's copy would be a second one, or another id.
+		// Likewise Guestbook-Web: the web tier answers with its own.
 		ModifyResponse: func(resp *http.Response) error {
 			resp.Header.Del(forwarded.HeaderRequestID)
+			delete(resp.Header, hops.HeaderWeb)
 			return nil
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
@@ -142,6 +147,20 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	h.Set(forwarded.HeaderProto, p.trusted.Proto(in))
 	h.Set(forwarded.HeaderHost, p.trusted.Host(in))
 	h.Set(forwarded.HeaderRequestID, forwarded.IDFrom(in.Context()))
+	// The path of the request starts here: whatever a client (or a load
+	// balancer passing a client's words on) says about it is dropped, and
+	// the app tier hears only this instance's Guestbook-Web.
+	delete(h, hops.HeaderApp)
+	delete(h, hops.HeaderDB)
+	delete(h, hops.HeaderUpstreams)
+	if p.webHop != nil {
+		h[hops.HeaderWeb] = p.webHop
+	} else {
+		delete(h, hops.HeaderWeb)
+	}
+	if wantsUpstreams(in.URL.Path) {
+		h[hops.HeaderUpstreams] = []string{hops.UpstreamsHeader(p.pool.Describe())}
+	}
 	// The balancer sets scheme and host per attempt; keep the path as is.
 	pr.Out.URL.Scheme, pr.Out.URL.Host = "http", "upstream"
 }
@@ -175,6 +194,7 @@ func (b *balancer) RoundTrip(req *http.Request) (*http.Response, error) {
 		reqlog.SetUpstream(req.Context(), u.Name())
 		resp, err := b.next.RoundTrip(out)
 		b.obs.UpstreamResult(u.Name(), err == nil)
+		u.counts.add(err != nil)
 		if err == nil {
 			return resp, nil
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/guestbook/guestbook/assets"
 	"github.com/guestbook/guestbook/config"
+	"github.com/guestbook/guestbook/tier/hops"
 	"github.com/guestbook/guestbook/tier/page"
 )
 
@@ -37,6 +38,7 @@ type Server struct {
 	home        map[string]*assets.Blob // the home page, rendered once per language
 	unavailable map[string][]byte       // the 502 page, rendered once per language
 	mux         *http.ServeMux
+	webHop      []string // this instance's Guestbook-Web value, made once
 }
 
 // New renders the home page once per language and builds the routes.
@@ -47,23 +49,34 @@ func New(opts Options) (*Server, error) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	s := &Server{opts: opts, home: map[string]*assets.Blob{}, unavailable: map[string][]byte{}, mux: http.NewServeMux()}
+	hop := hops.Of(opts.Instance)
+	s := &Server{opts: opts, home: map[string]*assets.Blob{}, unavailable: map[string][]byte{}, mux: http.NewServeMux(),
+		webHop: []string{hop.Header()}[:1:1]}
 	tmpl := page.Parse(opts.Static, nil, "web/index.html", "web/unavailable.html")
+	// The web tier's own pages are the same bytes for every request, made
+	// here once: their path is this instance alone, since they go no
+	// further. The home page fetches nothing more with a script: what it
+	// would show is the path of another request, which the guestbook pages
+	// and the topology page show as their own.
+	path := hops.Path{Web: hop}
 	for _, lang := range []string{page.Ko, page.En} {
 		home := &url.URL{Path: "/"}
 		v := page.NewView(lang, home, opts.Instance, opts.Version, page.T(lang, "web.title"), "home", nil)
+		v.Path = path
 		body, err := page.Execute(tmpl["web/index.html"], v)
 		if err != nil {
 			return nil, fmt.Errorf("render home page: %w", err)
 		}
 		s.home[lang] = assets.NewBlob(body, "text/html; charset=utf-8")
 		v = page.NewView(lang, home, opts.Instance, opts.Version, page.T(lang, "web.unavailable.title"), "", nil)
+		v.Path = path
 		if s.unavailable[lang], err = page.Execute(tmpl["web/unavailable.html"], v); err != nil {
 			return nil, fmt.Errorf("render 502 page: %w", err)
 		}
 	}
 	if p, ok := opts.App.(*Proxy); ok {
 		p.unavailable = s.serveUnavailable
+		p.webHop = s.webHop
 	}
 	s.routes()
 	return s, nil
@@ -91,7 +104,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /{$}", s.handleHome)
 	s.mux.Handle("GET /static/", s.opts.Static)
 	s.mux.Handle("GET /favicon.ico", s.opts.Static)
-	s.mux.Handle("/visitor/", s.opts.App)
+	s.mux.Handle("/visitor/", s.withWebHop(s.opts.App))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { page.WriteHealth(w, nil, "") })
 	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
 }
@@ -133,7 +146,18 @@ var (
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 	page.RememberLang(w, r)
 	w.Header()["Vary"] = varyLanguage
+	w.Header()[hops.HeaderWeb] = s.webHop
 	s.home[page.Lang(r)].Serve(w, r, cachePrivate)
+}
+
+// withWebHop answers every /visitor/ request with this instance's
+// Guestbook-Web, whether the app tier is reached through the proxy or
+// in-process; the app tier adds Guestbook-App and Guestbook-Db.
+func (s *Server) withWebHop(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()[hops.HeaderWeb] = s.webHop
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {

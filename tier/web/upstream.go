@@ -11,12 +11,19 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/guestbook/guestbook/tier/hops"
 )
 
 // Upstream is one app-tier instance behind the proxy.
 type Upstream struct {
 	URL     *url.URL
 	healthy atomic.Bool
+	// For the topology page: the instance its health checks say answers
+	// (nil until one has), its place in web.upstreams, and its counts.
+	instance atomic.Pointer[hops.Instance]
+	index    int
+	counts   counts
 }
 
 // Available reports whether the upstream is in the rotation: its last active
@@ -59,7 +66,7 @@ func NewPool(baseURLs []string, checkTimeout time.Duration, log *slog.Logger) (*
 			return nil, fmt.Errorf("web.upstreams: an entry is not an http(s) URL")
 		}
 		u.Path = strings.TrimSuffix(u.Path, "/")
-		up := &Upstream{URL: u}
+		up := &Upstream{URL: u, index: len(p.upstreams)}
 		up.healthy.Store(true)
 		p.upstreams = append(p.upstreams, up)
 	}
@@ -146,6 +153,7 @@ func (p *Pool) CheckAll(ctx context.Context) {
 				}
 			}()
 			err := p.checkOne(ctx, u)
+			u.counts.round(time.Now())
 			switch {
 			case ctx.Err() != nil: // shutting down: the check says nothing
 			case err != nil:
@@ -171,6 +179,9 @@ func (p *Pool) checkOne(ctx context.Context, u *Upstream) error {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("health check: status %d", resp.StatusCode)
+	}
+	if inst, ok := hops.ParseInstance(resp.Header.Get(hops.HeaderApp)); ok {
+		u.instance.Store(&inst)
 	}
 	return nil
 }
