@@ -16,7 +16,7 @@ import (
 // writing them, so each of these must survive that.
 func TestProxyPassesAnswersOfEveryShape(t *testing.T) {
 	page := strings.Repeat("안녕하세요 guestbook ", 2000) // ~40 KB, under the buffering limit
-	big := strings.Repeat("x", 200<<10)                  // over it: copied as it comes
+	big := strings.Repeat("x", 200<<10)              // over it: copied as it comes
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/healthz":
