@@ -44,6 +44,12 @@ func mysqlDSN(configured string) (string, string, error) {
 	// A connection that meets a read-only server (a demoted writer after a
 	// failover) is dropped rather than kept in the pool.
 	c.RejectReadOnly = true
+	// Send each statement with its values in it rather than preparing it,
+	// executing it and closing it: one round trip instead of two, and a
+	// third of the server's work per query. The driver escapes the values
+	// itself, and refuses to where a connection's character set could make
+	// that unsafe; ours is utf8mb4, where it is safe.
+	c.InterpolateParams = true
 	if c.Collation == "" {
 		c.Collation = "utf8mb4_unicode_ci"
 	}

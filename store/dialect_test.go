@@ -23,6 +23,9 @@ func TestMySQLDSNGetsTheParametersGuestbookNeeds(t *testing.T) {
 	if !c.ParseTime || !strings.HasPrefix(c.Collation, "utf8mb4") || c.Timeout == 0 || c.ReadTimeout == 0 || c.WriteTimeout == 0 {
 		t.Errorf("completed DSN lacks parseTime, utf8mb4 or timeouts: %+v", c)
 	}
+	if !c.InterpolateParams {
+		t.Error("completed DSN prepares every statement (interpolateParams is off): two round trips a query")
+	}
 }
 
 func TestMySQLDSNKeepsWhatTheOperatorSet(t *testing.T) {

@@ -85,9 +85,12 @@ func TestCreateRefusesAnInvalidDraftAndStoresNothing(t *testing.T) {
 	})
 }
 
+// On MySQL the driver puts the values into the statement itself
+// (interpolateParams), so this is also the test of its escaping: quotes,
+// backslashes before quotes, and multibyte text.
 func TestCreateStoresTextLiterallyNotAsSQL(t *testing.T) {
 	eachDriver(t, func(t *testing.T, db *store.DB) {
-		evil := `x'); DROP TABLE entries; --`
+		evil := `x'); DROP TABLE entries; -- \'); DROP TABLE entries; -- \ \\ 방명록 ' "`
 		e := mustCreate(t, db, store.Draft{Name: "O'Brien \"Bob\"", Email: "ob@example.com", Content: evil}, "s")
 		got, err := db.GetEntry(context.Background(), e.ID)
 		if err != nil || got.Content != evil || got.Name != "O'Brien \"Bob\"" {
