@@ -117,7 +117,7 @@ func (db *DB) inspect(ctx context.Context, q func(*sqlx.DB) error) error {
 		return q(w.db)
 	}
 	for _, r := range db.healthyReplicas() {
-		if err := q(r.db); err == nil || !connectionLost(err) {
+		if err := q(r.db); err == nil || !connectionLost(err) || ctx.Err() != nil {
 			return err
 		}
 	}
@@ -129,8 +129,15 @@ func (db *DB) inspect(ctx context.Context, q func(*sqlx.DB) error) error {
 // query: the connection failed or broke, or the server is going away or full.
 // Query errors (a syntax error, no rows) are not, and neither is the end of
 // the caller's own context: a client that gave up says nothing about the
-// server.
+// server. A network error counts even when it is a timeout: a dial that
+// timed out matches context.DeadlineExceeded too, and is the very sign of a
+// server cut off. Callers check their own context to tell a client that gave
+// up from a server that did not answer.
 func connectionLost(err error) bool {
+	var opErr *net.OpError // not net.Error: context.DeadlineExceeded is one too
+	if errors.As(err, &opErr) {
+		return true
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
@@ -142,11 +149,16 @@ func connectionLost(err error) bool {
 		}
 		return false
 	}
-	var netErr net.Error
 	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn) ||
 		errors.Is(err, sql.ErrConnDone) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.As(err, &netErr)
+		isNetError(err)
+}
+
+// isNetError reports other errors of the network (a resolver's, say).
+func isNetError(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr)
 }
 
 // readOnly reports MySQL's answers of a server that does not take writes:
