@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,6 +33,8 @@ type Server struct {
 	installDB string // mariadb-install-db
 	port      int
 	flags     []string
+	host      string   // the address mariadbd binds; 127.0.0.1 unless WithBindAddress
+	prefix    []string // runs mariadbd through this command (WithCommandPrefix)
 	rootDB    *sql.DB
 
 	mu       sync.Mutex
@@ -50,6 +53,24 @@ type Option func(*Server)
 // replication's --rpl-semi-sync-master-enabled=ON) after the defaults.
 func WithFlags(flags ...string) Option {
 	return func(s *Server) { s.flags = append(s.flags, flags...) }
+}
+
+// WithBindAddress makes mariadbd listen on host (an IPv4 or IPv6 address)
+// instead of 127.0.0.1: an address of a network namespace that a test made,
+// so that its clients cross a network to reach it. Root may connect only
+// from localhost, so the server's own root connections (Exec, QueryString,
+// RootDSN, replication set-up) then go through its unix socket, which works
+// from any namespace and even while the server's network is cut.
+func WithBindAddress(host string) Option {
+	return func(s *Server) { s.host = host }
+}
+
+// WithCommandPrefix runs mariadbd through a command that then executes it,
+// such as "ip", "netns", "exec", "db-1" to start it inside network namespace
+// db-1. The command must exec mariadbd in its own process (as ip netns exec
+// does) so that the server's signals (Stop, Kill, Freeze) reach mariadbd.
+func WithCommandPrefix(prefix ...string) Option {
+	return func(s *Server) { s.prefix = append([]string(nil), prefix...) }
 }
 
 // serverIDs numbers the servers of this test process, from 11: 1 and 2 are
@@ -78,7 +99,7 @@ func StartServer(t testing.TB, opts ...Option) *Server {
 func newServer(t testing.TB, opts []Option) *Server {
 	t.Helper()
 	mariadbd, installDB := binaries(t)
-	s := &Server{id: 10 + int(serverIDs.Add(1)), dir: t.TempDir(), bin: mariadbd, installDB: installDB}
+	s := &Server{id: 10 + int(serverIDs.Add(1)), dir: t.TempDir(), bin: mariadbd, installDB: installDB, host: "127.0.0.1"}
 	for _, o := range opts {
 		o(s)
 	}
@@ -127,7 +148,7 @@ func (s *Server) launchOnFreePort() error {
 func (s *Server) launch() error {
 	args := []string{
 		"--no-defaults", "--datadir=" + s.datadir(), "--user=" + osUser(),
-		"--bind-address=127.0.0.1", "--port=" + strconv.Itoa(s.port),
+		"--bind-address=" + s.host, "--port=" + strconv.Itoa(s.port),
 		"--socket=" + s.socket, "--tmpdir=" + s.tmpdir(),
 		"--pid-file=" + filepath.Join(s.dir, "mysqld.pid"),
 		"--log-error=" + filepath.Join(s.dir, "error.log"),
@@ -148,7 +169,11 @@ func (s *Server) launch() error {
 		return err
 	}
 	defer stderr.Close()
-	cmd := exec.Command(s.bin, args...)
+	name, argv := s.bin, args
+	if len(s.prefix) > 0 {
+		name, argv = s.prefix[0], slices.Concat(s.prefix[1:], []string{s.bin}, args)
+	}
+	cmd := exec.Command(name, argv...)
 	cmd.Stderr = stderr
 	cmd.SysProcAttr = procAttr()
 	if err := cmd.Start(); err != nil {
@@ -281,12 +306,21 @@ func (s *Server) running() bool {
 	return s.cmd != nil
 }
 
-// Addr is the server's host:port on the loopback interface.
-func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
+// Addr is the server's host:port: on the loopback interface, or on the
+// address of WithBindAddress.
+func (s *Server) Addr() string { return net.JoinHostPort(s.host, strconv.Itoa(s.port)) }
 
 // RootDSN is root's DSN, with no password and no database:
-// root@tcp(127.0.0.1:PORT)/.
-func (s *Server) RootDSN() string { return s.DSN("root", "", "") }
+// root@tcp(127.0.0.1:PORT)/, or root@unix(SOCKET)/ for a server bound to
+// another address (see WithBindAddress).
+func (s *Server) RootDSN() string {
+	if ip := net.ParseIP(s.host); ip != nil && ip.IsLoopback() {
+		return s.DSN("root", "", "")
+	}
+	c := mysql.NewConfig()
+	c.User, c.Net, c.Addr = "root", "unix", s.socket
+	return c.FormatDSN()
+}
 
 // DSN is the DSN of user (with password) on database db of this server.
 func (s *Server) DSN(user, password, db string) string {

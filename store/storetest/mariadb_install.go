@@ -12,6 +12,15 @@ import (
 	"testing"
 )
 
+// RequireServer skips the test unless mariadbd and mariadb-install-db are
+// installed, as StartServer and StartPair do, or fails it when
+// GBTEST_REQUIRE_MYSQL is set. A test that prepares much before it starts its
+// servers calls it first.
+func RequireServer(t testing.TB) {
+	t.Helper()
+	binaries(t)
+}
+
 // binaries finds mariadbd and mariadb-install-db on PATH or in /usr/sbin.
 func binaries(t testing.TB) (mariadbd, installDB string) {
 	t.Helper()

@@ -98,6 +98,20 @@ func TestStopOrKillThenStartKeepsTheData(t *testing.T) {
 	}
 }
 
+// A command prefix (ip netns exec, in the e2e tests) runs mariadbd, and the
+// server's signals still reach mariadbd itself.
+func TestServerRunThroughACommandPrefixIsKilledItself(t *testing.T) {
+	t.Parallel()
+	s := storetest.StartServer(t, storetest.WithCommandPrefix("env", "TZ=KST-9"))
+	if tz := s.QueryString(t, "SELECT @@system_time_zone"); tz != "KST" {
+		t.Errorf("the server's time zone is %q, want KST from the prefix", tz)
+	}
+	s.Kill(t)
+	if err := ping(s.RootDSN(), 2*time.Second); err == nil {
+		t.Fatal("the server answers after Kill: the signal went to the prefix, not to mariadbd")
+	}
+}
+
 func TestReplicaCatchesUpAfterEitherServerRestarts(t *testing.T) {
 	t.Parallel()
 	primary, replica := storetest.StartPair(t)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -25,7 +26,16 @@ const (
 // seconds: the two datadirs are installed and started side by side.
 func StartPair(t testing.TB, opts ...Option) (primary, replica *Server) {
 	t.Helper()
-	primary, replica = newServer(t, opts), newServer(t, opts)
+	return StartPairWith(t, nil, nil, opts...)
+}
+
+// StartPairWith is StartPair with options for each server besides the common
+// opts: where each runs and listens, for a pair on two hosts of a test's
+// network (WithCommandPrefix, WithBindAddress).
+func StartPairWith(t testing.TB, primaryOpts, replicaOpts []Option, opts ...Option) (primary, replica *Server) {
+	t.Helper()
+	primary = newServer(t, slices.Concat(opts, primaryOpts))
+	replica = newServer(t, slices.Concat(opts, replicaOpts))
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for i, s := range []*Server{primary, replica} {
@@ -50,9 +60,9 @@ func StartPair(t testing.TB, opts ...Option) (primary, replica *Server) {
 func (s *Server) replicateFrom(t testing.TB, primary *Server) {
 	t.Helper()
 	s.Exec(t, "SET GLOBAL read_only = ON")
-	s.Exec(t, fmt.Sprintf("CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=%d, "+
+	s.Exec(t, fmt.Sprintf("CHANGE MASTER TO MASTER_HOST='%s', MASTER_PORT=%d, "+
 		"MASTER_USER='%s', MASTER_PASSWORD='%s', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1",
-		primary.port, replUser, replPassword))
+		primary.host, primary.port, replUser, replPassword))
 	s.Exec(t, "START SLAVE")
 	s.mu.Lock()
 	s.readOnly, s.primary = true, primary

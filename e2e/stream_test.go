@@ -1,0 +1,197 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// outcome is one request of a stream.
+type outcome struct {
+	start    time.Time
+	took     time.Duration
+	write    bool
+	path     string
+	status   int
+	err      error
+	instance string // the app instance that served /visitor/, if it says
+}
+
+// failed reports whether the request did not get the answer it asked for:
+// 200 for a read, the 303 acknowledgement for a write.
+func (o outcome) failed() bool {
+	if o.write {
+		return o.err != nil || o.status != http.StatusSeeOther
+	}
+	return o.err != nil || o.status != http.StatusOK
+}
+
+func (o outcome) String() string {
+	kind := "GET"
+	if o.write {
+		kind = "POST"
+	}
+	if o.err != nil {
+		return fmt.Sprintf("%s %s at %s: %v", kind, o.path, o.start.Format("15:04:05.000"), o.err)
+	}
+	return fmt.Sprintf("%s %s at %s: %d", kind, o.path, o.start.Format("15:04:05.000"), o.status)
+}
+
+// streamSpec says what a stream of visitors does.
+type streamSpec struct {
+	workers    int           // visitors requesting side by side
+	writeEvery int           // one request in writeEvery is a write; 0: none
+	fresh      bool          // a new connection for every request
+	pause      time.Duration // each visitor's pause between requests
+	detail     int64         // an entry whose detail page is read too, if not 0
+}
+
+// readPaths are the pages a stream reads, in turn: every tier's.
+var readPaths = []string{
+	"/", "/favicon.ico", "/visitor/", "/visitor/visitor_list/", "/visitor/api/entries?limit=5",
+}
+
+// stream is visitors requesting pages through base until stopped.
+type stream struct {
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	visitors []*visitor
+
+	mu       sync.Mutex
+	outcomes []outcome
+}
+
+// startStream starts spec.workers visitors of base. Their writes go to l.
+// They keep no cookies, as API clients and crawlers do, so their reads go
+// to the replica even right after they wrote.
+func startStream(base string, l *ledger, spec streamSpec) *stream {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &stream{cancel: cancel}
+	paths := readPaths
+	if spec.detail != 0 {
+		paths = append(slices.Clip(paths), fmt.Sprintf("/visitor/visitor_detail/%d", spec.detail))
+	}
+	for w := range spec.workers {
+		v := newVisitor(base, spec.fresh)
+		v.hc.Jar = nil
+		s.visitors = append(s.visitors, v)
+		s.wg.Go(func() {
+			for i := w; ctx.Err() == nil; i++ {
+				o := outcome{start: time.Now()}
+				if spec.writeEvery > 0 && i%spec.writeEvery == 0 {
+					o.write, o.path = true, "/visitor/visitor_create/"
+					var r response
+					_, r, o.err = v.write(l, "스트림")
+					o.status = r.status
+				} else {
+					o.path = paths[i%len(paths)]
+					r, err := v.get(o.path)
+					o.status, o.err, o.instance = r.status, err, instanceOf(r.body)
+				}
+				o.took = time.Since(o.start)
+				s.mu.Lock()
+				s.outcomes = append(s.outcomes, o)
+				s.mu.Unlock()
+				if spec.pause > 0 {
+					time.Sleep(spec.pause)
+				}
+			}
+		})
+	}
+	return s
+}
+
+// stop ends the stream, lets requests in flight finish and returns every
+// outcome.
+func (s *stream) stop() []outcome {
+	s.cancel()
+	s.wg.Wait()
+	for _, v := range s.visitors {
+		v.hc.CloseIdleConnections()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.outcomes
+}
+
+// count is how many requests the stream has made so far.
+func (s *stream) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.outcomes)
+}
+
+// waitFor lets the stream run until it has made n more requests, failing the
+// test if that takes over a minute.
+func (s *stream) waitFor(t *testing.T, n int) {
+	t.Helper()
+	target := s.count() + n
+	deadline := time.Now().Add(time.Minute)
+	for s.count() < target {
+		if time.Now().After(deadline) {
+			t.Fatalf("the stream made %d requests in a minute, want %d", s.count(), target)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// summary counts reads and writes and their failures.
+type summary struct {
+	reads, readFailures, writes, writeFailures int
+	failures                                   []outcome
+}
+
+func summarize(outcomes []outcome, from time.Time) summary {
+	var s summary
+	for _, o := range outcomes {
+		if o.start.Before(from) {
+			continue
+		}
+		if o.write {
+			s.writes++
+		} else {
+			s.reads++
+		}
+		if o.failed() {
+			s.failures = append(s.failures, o)
+			if o.write {
+				s.writeFailures++
+			} else {
+				s.readFailures++
+			}
+		}
+	}
+	return s
+}
+
+// failedReads are the reads in s that failed.
+func (s summary) failedReads() []outcome {
+	var out []outcome
+	for _, o := range s.failures {
+		if !o.write {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func (s summary) String() string {
+	return fmt.Sprintf("%d reads (%d failed), %d writes (%d not acknowledged)",
+		s.reads, s.readFailures, s.writes, s.writeFailures)
+}
+
+// first lists at most n outcomes, for a failure message.
+func first(list []outcome, n int) string {
+	out := ""
+	for i, o := range list {
+		if i == n {
+			return out + fmt.Sprintf("\n  … and %d more", len(list)-n)
+		}
+		out += "\n  " + o.String()
+	}
+	return out
+}
