@@ -44,6 +44,9 @@ func Lang(r *http.Request) string {
 
 // RememberLang keeps a language chosen with ?lang= for the next pages.
 func RememberLang(w http.ResponseWriter, r *http.Request) {
+	if !strings.Contains(r.URL.RawQuery, "lang=") {
+		return // the common case, without parsing a query into a map
+	}
 	if l := r.URL.Query().Get("lang"); l == Ko || l == En {
 		http.SetCookie(w, &http.Cookie{
 			Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
