@@ -18,6 +18,7 @@ import (
 // Upstream is one app-tier instance behind the proxy.
 type Upstream struct {
 	URL     *url.URL
+	name    string // URL redacted, made once: it labels every request
 	healthy atomic.Bool
 	// For the topology page: the instance its health checks say answers
 	// (nil until one has), its place in web.upstreams, and its counts.
@@ -32,7 +33,7 @@ func (u *Upstream) Available() bool { return u.healthy.Load() }
 
 // Name is the upstream's base URL with any password hidden, for logs and
 // metrics.
-func (u *Upstream) Name() string { return u.URL.Redacted() }
+func (u *Upstream) Name() string { return u.name }
 
 // Pool is the set of upstreams, with the choice of the next one and their
 // health.
@@ -66,7 +67,7 @@ func NewPool(baseURLs []string, checkTimeout time.Duration, log *slog.Logger) (*
 			return nil, fmt.Errorf("web.upstreams: an entry is not an http(s) URL")
 		}
 		u.Path = strings.TrimSuffix(u.Path, "/")
-		up := &Upstream{URL: u, index: len(p.upstreams)}
+		up := &Upstream{URL: u, name: u.Redacted(), index: len(p.upstreams)}
 		up.healthy.Store(true)
 		p.upstreams = append(p.upstreams, up)
 	}
