@@ -1,9 +1,11 @@
 package app
 
 import (
+	"bytes"
 	"html/template"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/guestbook/guestbook/assets"
 	"github.com/guestbook/guestbook/store"
@@ -35,18 +37,31 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	page.RememberLang(w, r)
 	v := page.NewView(page.Lang(r), r.URL, s.opts.Instance, s.opts.Version, title, nav, data)
 	v.Path = s.pathOf(r)
-	body, err := page.Execute(s.pages[name], v)
-	if err != nil {
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer putPageBuffer(buf)
+	buf.Reset()
+	if err := page.ExecuteInto(buf, s.pages[name], v); err != nil {
 		s.opts.Log.Error("render page", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
 	h := w.Header()
 	page.SetHTMLHeaders(h)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	h.Set("Cache-Control", "private, no-cache")
 	w.WriteHeader(status)
-	w.Write(body)
+	w.Write(buf.Bytes()) // copied or sent before Write returns: the buffer can go back
+}
+
+// pageBuffers are reused for rendering pages (see page.ExecuteInto).
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putPageBuffer returns buf for reuse unless an unusual page grew it large:
+// the pool would keep that much memory for every page after.
+func putPageBuffer(buf *bytes.Buffer) {
+	if buf.Cap() <= 256<<10 {
+		pageBuffers.Put(buf)
+	}
 }
 
 // formField is one input of the create form, as the "field" template shows it.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+	"strings"
 	"sync"
 
 	"github.com/guestbook/guestbook/store"
@@ -48,12 +49,18 @@ type entryRow struct {
 // render returns the rows of entries, newest first as given, in lang, with a
 // delete link on those mine says the reader may delete.
 func (c *rowCache) render(lang string, entries []store.Entry, mine func(store.Entry) bool) (template.HTML, error) {
-	var out bytes.Buffer
-	for _, e := range entries {
+	rows := make([]template.HTML, len(entries))
+	size := 0
+	for i, e := range entries {
 		row, err := c.row(entryRow{Entry: e, Lang: lang, Mine: mine(e)})
 		if err != nil {
 			return "", err
 		}
+		rows[i], size = row, size+len(row)
+	}
+	var out strings.Builder
+	out.Grow(size) // one allocation for the page's rows
+	for _, row := range rows {
 		out.WriteString(string(row))
 	}
 	return template.HTML(out.String()), nil

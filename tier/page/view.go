@@ -62,8 +62,15 @@ func Parse(static *assets.Static, funcs template.FuncMap, files ...string) map[s
 // can still become a clean 500 rather than half a page.
 func Execute(t *template.Template, v View) ([]byte, error) {
 	var buf bytes.Buffer
-	err := t.ExecuteTemplate(&buf, "layout", v)
+	err := ExecuteInto(&buf, t, v)
 	return buf.Bytes(), err
+}
+
+// ExecuteInto is Execute into a buffer of the caller's, so that a server can
+// reuse its buffers: a page is tens of KB, and growing a fresh buffer to
+// that size for every request was most of what rendering allocated.
+func ExecuteInto(buf *bytes.Buffer, t *template.Template, v View) error {
+	return t.ExecuteTemplate(buf, "layout", v)
 }
 
 // ContentSecurityPolicy allows only this origin's own files: no inline
