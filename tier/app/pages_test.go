@@ -338,3 +338,25 @@ func TestTheLanguageSwitchKeepsThePage(t *testing.T) {
 	r := a.get(t, a.browser(t), "/visitor/visitor_list/?before=42", "Accept-Language", "en")
 	wantContains(t, r, `href="/visitor/visitor_list/?before=42&amp;lang=ko"`)
 }
+
+// The part of a page before <main> is rendered once and kept: each page,
+// language, title and language link must still get its own.
+func TestKeptPageHeadersStayTheirOwnPagesAndLanguages(t *testing.T) {
+	a := newTestApp(t)
+	c := a.browser(t)
+	for range 2 { // the second time from what was kept
+		for _, tc := range []struct{ path, lang, want, wantNot string }{
+			{"/visitor/visitor_list/?before=42", "en", `href="/visitor/visitor_list/?before=42&amp;lang=ko"`, "?before=7"},
+			{"/visitor/visitor_list/?before=7", "en", `href="/visitor/visitor_list/?before=7&amp;lang=ko"`, "?before=42"},
+			{"/visitor/visitor_list/", "ko", `<html lang="ko">`, `<html lang="en">`},
+			{"/visitor/visitor_list/", "en", `<html lang="en">`, `<html lang="ko">`},
+			{"/visitor/visitor_list/", "en", `<a href="/visitor/visitor_list/" aria-current="page">`, `<a href="/visitor/visitor_create/" aria-current="page">`},
+			{"/visitor/visitor_create/", "en", `<a href="/visitor/visitor_create/" aria-current="page">`, `<a href="/visitor/visitor_list/" aria-current="page">`},
+		} {
+			r := a.get(t, c, tc.path, "Accept-Language", tc.lang)
+			if !strings.Contains(r.body, tc.want) || strings.Contains(r.body, tc.wantNot) {
+				t.Errorf("GET %s (%s): want %q and not %q in the page", tc.path, tc.lang, tc.want, tc.wantNot)
+			}
+		}
+	}
+}

@@ -37,6 +37,14 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	page.RememberLang(w, r)
 	v := page.NewView(page.Lang(r), r.URL, s.opts.Instance, s.opts.Version, title, nav, data)
 	v.Path = s.pathOf(r)
+	var err error
+	key := headerKey{page: name, lang: v.Lang, title: v.Title, nav: v.Nav, switchURL: v.SwitchURL}
+	v.Header, err = s.headers.get(key, func() (template.HTML, error) { return page.ExecuteHeader(s.pages[name], v) })
+	if err != nil {
+		s.opts.Log.Error("render page header", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
 	buf := pageBuffers.Get().(*bytes.Buffer)
 	defer putPageBuffer(buf)
 	buf.Reset()
@@ -52,6 +60,15 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	w.WriteHeader(status)
 	w.Write(buf.Bytes()) // copied or sent before Write returns: the buffer can go back
 }
+
+// headerKey is everything the part of a page before <main> depends on (see
+// the "header" template in layout.html).
+type headerKey struct{ page, lang, title, nav, switchURL string }
+
+// maxCachedHeaders bounds the kept headers: each is about 2 KB, and the
+// list's pages (one per ?before=) and the detail pages (one per title) are
+// the only ones with many.
+const maxCachedHeaders = 1024
 
 // pageBuffers are reused for rendering pages (see page.ExecuteInto).
 var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}

@@ -5,25 +5,16 @@ import (
 	"fmt"
 	"html/template"
 	"strings"
-	"sync"
 
 	"github.com/guestbook/guestbook/store"
 )
 
-// rowCache keeps each entry's row of the list page as rendered HTML, per
-// language and per whether the reader may delete it. Rendering a row through
-// html/template costs tens of microseconds (every value goes through
-// reflection and an escaper), which made the rows most of the list page's
-// cost. An entry never changes once written (there is no edit), so a row
-// rendered once stays right for as long as the entry exists, and a deleted
-// entry's row is simply never asked for again. Rows are still rendered by
-// the "entry" template in list.html, escaped as everywhere else.
+// rowCache keeps each entry's row of the list page, rendered by the "entry"
+// template in list.html, per language and per whether the reader may delete
+// it. Rows were most of the list page's cost before they were kept.
 type rowCache struct {
 	tmpl *template.Template // has "entry"
-	max  int
-
-	mu   sync.RWMutex
-	rows map[rowKey]template.HTML
+	rows *fragments[rowKey]
 }
 
 type rowKey struct {
@@ -36,7 +27,7 @@ type rowKey struct {
 const maxCachedRows = 4096
 
 func newRowCache(tmpl *template.Template, max int) *rowCache {
-	return &rowCache{tmpl: tmpl, max: max, rows: make(map[rowKey]template.HTML)}
+	return &rowCache{tmpl: tmpl, rows: newFragments[rowKey](max)}
 }
 
 // entryRow is what the "entry" template shows.
@@ -67,25 +58,11 @@ func (c *rowCache) render(lang string, entries []store.Entry, mine func(store.En
 }
 
 func (c *rowCache) row(r entryRow) (template.HTML, error) {
-	key := rowKey{id: r.ID, lang: r.Lang, mine: r.Mine}
-	c.mu.RLock()
-	row, ok := c.rows[key]
-	c.mu.RUnlock()
-	if ok {
-		return row, nil
-	}
-	var buf bytes.Buffer
-	if err := c.tmpl.ExecuteTemplate(&buf, "entry", r); err != nil {
-		return "", fmt.Errorf("render row of entry %d: %w", r.ID, err)
-	}
-	row = template.HTML(buf.String())
-	c.mu.Lock()
-	if len(c.rows) >= c.max {
-		// Full: start again rather than track recency. The rows asked
-		// for most (the newest pages) come back within a few requests.
-		clear(c.rows)
-	}
-	c.rows[key] = row
-	c.mu.Unlock()
-	return row, nil
+	return c.rows.get(rowKey{id: r.ID, lang: r.Lang, mine: r.Mine}, func() (template.HTML, error) {
+		var buf bytes.Buffer
+		if err := c.tmpl.ExecuteTemplate(&buf, "entry", r); err != nil {
+			return "", fmt.Errorf("render row of entry %d: %w", r.ID, err)
+		}
+		return template.HTML(buf.String()), nil
+	})
 }

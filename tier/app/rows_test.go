@@ -35,7 +35,7 @@ func TestRowCacheKeepsLanguageAndDeletabilityApartAndStaysBounded(t *testing.T) 
 	for id := range int64(10) {
 		c.render(page.En, []store.Entry{{ID: id}}, theirs)
 	}
-	if n := len(c.rows); n > 3 {
+	if n := c.rows.len(); n > 3 {
 		t.Errorf("the cache holds %d rows, want at most 3", n)
 	}
 }

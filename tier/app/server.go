@@ -79,7 +79,8 @@ type Server struct {
 	entries Entries
 	opts    Options
 	pages   map[string]*template.Template
-	rows    *rowCache // the list page's rows, rendered once
+	rows    *rowCache             // the list page's rows, rendered once
+	headers *fragments[headerKey] // each page's part before <main>, rendered once
 	mux     *http.ServeMux
 	handler http.Handler
 	self    hops.Instance // this instance, as the path shows it
@@ -104,6 +105,7 @@ func New(entries Entries, opts Options) *Server {
 	s.appHop = []string{s.self.Header()}[:1:1]
 	s.pages = parsePages(opts.Static)
 	s.rows = newRowCache(s.pages["list"], maxCachedRows)
+	s.headers = newFragments[headerKey](maxCachedHeaders)
 	s.routes()
 	s.handler = s.protect(s.mux)
 	return s

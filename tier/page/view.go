@@ -25,6 +25,10 @@ type View struct {
 	// for the footer; hops the page can't know are left zero.
 	Path hops.Path
 	Data any // the page's own
+	// Header is the page's "header" template (everything before <main>),
+	// rendered: ExecuteInto renders it when it is empty, and a server that
+	// keeps rendered headers sets it.
+	Header template.HTML
 }
 
 // NewView fills the layout's fields for a page in lang at u (its path and
@@ -70,7 +74,24 @@ func Execute(t *template.Template, v View) ([]byte, error) {
 // reuse its buffers: a page is tens of KB, and growing a fresh buffer to
 // that size for every request was most of what rendering allocated.
 func ExecuteInto(buf *bytes.Buffer, t *template.Template, v View) error {
+	if v.Header == "" {
+		h, err := ExecuteHeader(t, v)
+		if err != nil {
+			return err
+		}
+		v.Header = h
+	}
 	return t.ExecuteTemplate(buf, "layout", v)
+}
+
+// ExecuteHeader renders the part of t's page before <main>, which depends
+// only on the page, v.Lang, v.Title, v.Nav and v.SwitchURL.
+func ExecuteHeader(t *template.Template, v View) (template.HTML, error) {
+	var b bytes.Buffer
+	if err := t.ExecuteTemplate(&b, "header", v); err != nil {
+		return "", err
+	}
+	return template.HTML(b.String()), nil
 }
 
 // ContentSecurityPolicy allows only this origin's own files: no inline
