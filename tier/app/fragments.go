@@ -13,15 +13,21 @@ import (
 // before <main> depends only on the page, its language, title, navigation
 // and language link. Pieces are still rendered by the templates, escaped as
 // everywhere else; only the result is kept.
+//
+// The cache is bounded in bytes, not only in pieces, since what a piece holds
+// comes from visitors (an entry's text, a page's query): a piece larger than
+// maxPiece is rendered every time instead of kept, and when the kept pieces
+// would pass maxBytes they are all dropped and the cache starts again.
 type fragments[K comparable] struct {
-	max int
+	maxBytes, maxPiece int
 
 	mu   sync.RWMutex
 	kept map[K]template.HTML
+	size int // bytes kept
 }
 
-func newFragments[K comparable](max int) *fragments[K] {
-	return &fragments[K]{max: max, kept: make(map[K]template.HTML)}
+func newFragments[K comparable](maxBytes, maxPiece int) *fragments[K] {
+	return &fragments[K]{maxBytes: maxBytes, maxPiece: maxPiece, kept: make(map[K]template.HTML)}
 }
 
 // get returns the piece for key, rendering it with render the first time.
@@ -36,19 +42,28 @@ func (f *fragments[K]) get(key K, render func() (template.HTML, error)) (templat
 	if err != nil {
 		return "", err
 	}
-	f.mu.Lock()
-	if len(f.kept) >= f.max {
-		// Full: start again rather than track recency. The pieces asked
-		// for most (the newest pages) come back within a few requests.
-		clear(f.kept)
+	if len(piece) > f.maxPiece {
+		return piece, nil
 	}
-	f.kept[key] = piece
+	f.mu.Lock()
+	if _, ok := f.kept[key]; !ok {
+		if f.size+len(piece) > f.maxBytes {
+			// Full: start again rather than track recency. The pieces
+			// asked for most (the newest pages) come back within a few
+			// requests.
+			clear(f.kept)
+			f.size = 0
+		}
+		f.kept[key] = piece
+		f.size += len(piece)
+	}
 	f.mu.Unlock()
 	return piece, nil
 }
 
-func (f *fragments[K]) len() int {
+// bytes is how much is kept.
+func (f *fragments[K]) bytes() int {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	return len(f.kept)
+	return f.size
 }

@@ -17,17 +17,27 @@ type rowCache struct {
 	rows *fragments[rowKey]
 }
 
+// rowKey names a row. The entry's creation time is part of it because an id
+// can come back: MariaDB before 10.2.4 resets its auto-increment counter on
+// restart, and a restore or a migration down and up can too, and a new entry
+// must never show a deleted one's kept row.
 type rowKey struct {
-	id   int64
-	lang string
-	mine bool
+	id      int64
+	created int64 // unix nanoseconds
+	lang    string
+	mine    bool
 }
 
-// maxCachedRows bounds the cache at a few MB: a row is under 1 KB.
-const maxCachedRows = 4096
+// Rows kept: 4 MiB in all (most rows are under 1 KB: thousands of them), and
+// none over 8 KB (an entry of 5,000 quotes escapes to 25 KB; it is rendered
+// each time instead).
+const (
+	maxRowBytes = 4 << 20
+	maxRowSize  = 8 << 10
+)
 
-func newRowCache(tmpl *template.Template, max int) *rowCache {
-	return &rowCache{tmpl: tmpl, rows: newFragments[rowKey](max)}
+func newRowCache(tmpl *template.Template, maxBytes, maxRow int) *rowCache {
+	return &rowCache{tmpl: tmpl, rows: newFragments[rowKey](maxBytes, maxRow)}
 }
 
 // entryRow is what the "entry" template shows.
@@ -58,7 +68,8 @@ func (c *rowCache) render(lang string, entries []store.Entry, mine func(store.En
 }
 
 func (c *rowCache) row(r entryRow) (template.HTML, error) {
-	return c.rows.get(rowKey{id: r.ID, lang: r.Lang, mine: r.Mine}, func() (template.HTML, error) {
+	key := rowKey{id: r.ID, created: r.CreatedAt.UnixNano(), lang: r.Lang, mine: r.Mine}
+	return c.rows.get(key, func() (template.HTML, error) {
 		var buf bytes.Buffer
 		if err := c.tmpl.ExecuteTemplate(&buf, "entry", r); err != nil {
 			return "", fmt.Errorf("render row of entry %d: %w", r.ID, err)

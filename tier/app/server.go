@@ -104,8 +104,8 @@ func New(entries Entries, opts Options) *Server {
 	s := &Server{entries: entries, opts: opts, mux: http.NewServeMux(), self: hops.Of(opts.Instance)}
 	s.appHop = []string{s.self.Header()}[:1:1]
 	s.pages = parsePages(opts.Static)
-	s.rows = newRowCache(s.pages["list"], maxCachedRows)
-	s.headers = newFragments[headerKey](maxCachedHeaders)
+	s.rows = newRowCache(s.pages["list"], maxRowBytes, maxRowSize)
+	s.headers = newFragments[headerKey](maxHeaderBytes, maxHeaderSize)
 	s.routes()
 	s.handler = s.protect(s.mux)
 	return s
