@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -46,10 +47,22 @@ func mysqlDSN(configured string) (string, string, error) {
 	c.RejectReadOnly = true
 	// Send each statement with its values in it rather than preparing it,
 	// executing it and closing it: one round trip instead of two, and a
-	// third of the server's work per query. The driver escapes the values
-	// itself, and refuses to where a connection's character set could make
-	// that unsafe; ours is utf8mb4, where it is safe.
-	c.InterpolateParams = true
+	// third of the server's work per query, unless the DSN says
+	// interpolateParams=false. The driver escapes the values itself, which
+	// is safe in utf8mb4 but not in a few multibyte character sets (gbk,
+	// big5, sjis...), where an escaped quote can be made part of a
+	// character: so a DSN may name no character set other than utf8mb4.
+	params := dsnParams(configured)
+	if cs := params.Get("charset"); cs != "" {
+		for _, name := range strings.Split(cs, ",") {
+			if name != "utf8mb4" && name != "utf8" && name != "utf8mb3" {
+				return "", "", fmt.Errorf("charset %s: guestbook stores text as utf8mb4 and needs that character set", name)
+			}
+		}
+	}
+	if !params.Has("interpolateParams") {
+		c.InterpolateParams = true
+	}
 	if c.Collation == "" {
 		c.Collation = "utf8mb4_unicode_ci"
 	}
@@ -67,6 +80,18 @@ func mysqlDSN(configured string) (string, string, error) {
 		host = "127.0.0.1:3306"
 	}
 	return c.FormatDSN(), host, nil
+}
+
+// dsnParams are the parameters after a DSN's database name, as the driver
+// finds them: after the last slash (a password may hold one), then the "?".
+func dsnParams(dsn string) url.Values {
+	rest := dsn[strings.LastIndex(dsn, "/")+1:]
+	_, query, ok := strings.Cut(rest, "?")
+	if !ok {
+		return nil
+	}
+	v, _ := url.ParseQuery(query)
+	return v
 }
 
 func mysqlPool(db *sql.DB, cfg config.Database) {

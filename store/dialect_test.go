@@ -38,3 +38,24 @@ func TestMySQLDSNKeepsWhatTheOperatorSet(t *testing.T) {
 		t.Errorf("operator's parameters were overwritten: %+v", c)
 	}
 }
+
+func TestMySQLDSNRefusesCharacterSetsWhereInterpolationIsUnsafe(t *testing.T) {
+	for _, dsn := range []string{"gb:pw@tcp(db1)/guestbook?charset=gbk", "gb:pw@tcp(db1)/guestbook?charset=utf8mb4,sjis"} {
+		if _, _, err := mysqlDSN(dsn); err == nil || !strings.Contains(err.Error(), "charset") {
+			t.Errorf("mysqlDSN(%q) = %v, want an error naming the charset", dsn, err)
+		}
+	}
+	if _, _, err := mysqlDSN("gb:pw@tcp(db1)/guestbook?charset=utf8mb4"); err != nil {
+		t.Errorf("charset=utf8mb4: %v", err)
+	}
+}
+
+func TestMySQLDSNKeepsInterpolationOffWhenTheOperatorSaysSo(t *testing.T) {
+	dsn, _, err := mysqlDSN("gb:p/w?@tcp(db1)/guestbook?interpolateParams=false")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := mysql.ParseDSN(dsn); c.InterpolateParams {
+		t.Error("interpolateParams=false in the DSN was turned on")
+	}
+}
