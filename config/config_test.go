@@ -467,6 +467,13 @@ func TestValidateNamesTheKeyOfABadValue(t *testing.T) {
 		{"replica_name the same as the primary's", func(c *Config) {
 			c.Database.Driver, c.Database.Replicas, c.Database.ReplicaNames = "mysql", []string{"gb@tcp(db2)/gb"}, []string{"primary"}
 		}, "database.replica_names"},
+		{"primary_name the same as an unnamed replica's", func(c *Config) {
+			c.Database.Driver, c.Database.Replicas, c.Database.PrimaryName = "mysql", []string{"gb@tcp(db2)/gb"}, "replica-1"
+		}, "database.replica_names"},
+		{"a replica named as the second of two primary candidates", func(c *Config) {
+			c.Database.Driver, c.Database.Primary = "mysql", "gb@tcp(db1)/gb,gb@tcp(db2)/gb"
+			c.Database.Replicas, c.Database.ReplicaNames = []string{"gb@tcp(db3)/gb"}, []string{"primary-2"}
+		}, "database.replica_names"},
 		{"replica_name that is not a word", func(c *Config) {
 			c.Database.Driver, c.Database.Replicas, c.Database.ReplicaNames = "mysql", []string{"gb@tcp(db2)/gb"}, []string{"<b>"}
 		}, "database.replica_names"},

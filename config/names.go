@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // The names of database servers are shown to every visitor (the footer of
@@ -47,17 +48,41 @@ func (d Database) checkNames() error {
 		return fmt.Errorf("database.replica_names: %d names for %d database.replicas; give one per replica, in the same order, or none",
 			len(d.ReplicaNames), len(d.Replicas))
 	}
-	seen := map[string]bool{d.PrimaryName: true}
 	for _, name := range d.ReplicaNames {
 		if !ValidName(name) {
 			return fmt.Errorf("database.replica_names: %q must be 1 to %d letters, digits, dots, dashes or underscores", name, maxNameLen)
 		}
+	}
+	// Every name as pages show it, made-up ones too (primary-2, replica-1):
+	// primary_name "replica-1" beside an unnamed replica is two of one name.
+	seen := map[string]bool{}
+	n := d.candidateCount()
+	for i := range n {
+		seen[d.CandidateName(i, n)] = true
+	}
+	for i := range d.Replicas {
+		name := d.ReplicaName(i)
 		if seen[name] {
-			return fmt.Errorf("database.replica_names: %q names two servers", name)
+			return fmt.Errorf("database.replica_names: %q names two servers (with database.primary_name %q)", name, d.PrimaryName)
 		}
 		seen[name] = true
 	}
 	return nil
+}
+
+// candidateCount is how many primary candidates database.primary lists: one
+// for SQLite, each comma-separated DSN for MySQL.
+func (d Database) candidateCount() int {
+	if d.Driver != "mysql" {
+		return 1
+	}
+	n := 0
+	for _, dsn := range strings.Split(d.Primary, ",") {
+		if strings.TrimSpace(dsn) != "" {
+			n++
+		}
+	}
+	return max(n, 1)
 }
 
 // ValidName reports whether name is a database server's name that can be
