@@ -41,7 +41,9 @@ func NewEC2(endpoint string, timeout time.Duration) *EC2 {
 			Timeout: timeout,
 			// Never through HTTP_PROXY: the service is link-local and a proxy
 			// would answer for its own machine, or not at all.
-			Transport: &http.Transport{Proxy: nil},
+			// No keep-alive: a few requests at start, then never again, so
+			// an idle connection would only sit open for the process's life.
+			Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true},
 		},
 	}
 }
