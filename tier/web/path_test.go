@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/guestbook/guestbook/tier/hops"
@@ -114,5 +115,22 @@ func TestUpstreamsAreNamedByTheirInstanceAndCountedAndADeadOneIsDown(t *testing.
 	f.checkAll(t)
 	if got := f.pool.Describe()[1]; got.Healthy || got.Name != "app-2" {
 		t.Errorf("after app-2 stopped: %+v, want app-2 still named and down", got)
+	}
+}
+
+// Behind a load balancer (deploy/terraform's internal ALB) one upstream
+// address answers as several instances in turn: it keeps its place's name
+// instead of taking whichever instance answered the last check.
+func TestAnUpstreamThatIsALoadBalancerIsNamedByItsPlace(t *testing.T) {
+	var turn atomic.Int32
+	balancer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(hops.HeaderApp, []string{"app-1", "app-2"}[turn.Add(1)%2])
+	}))
+	t.Cleanup(balancer.Close)
+	f := newFront(t, nil, balancer.URL)
+	f.checkAll(t)
+	f.checkAll(t)
+	if got := f.pool.Describe()[0].Name; got != "upstream-1" {
+		t.Errorf("a load balancer's upstream is named %q, want upstream-1", got)
 	}
 }

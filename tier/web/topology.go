@@ -20,7 +20,7 @@ import (
 // Describe is the pool as the topology page shows it, in web.upstreams
 // order: each upstream's name, zone, health and recent counts. The name is
 // the instance id its health checks report, never its URL (an internal
-// address).
+// address), or upstream-N when they report several (a load balancer).
 func (p *Pool) Describe() []hops.Upstream {
 	now := time.Now()
 	out := make([]hops.Upstream, 0, len(p.upstreams))
@@ -30,7 +30,9 @@ func (p *Pool) Describe() []hops.Upstream {
 			Name: "upstream-" + strconv.Itoa(u.index+1), Healthy: u.Available(),
 			Requests: requests, Failures: failures, RecentSeconds: int(over.Round(time.Second) / time.Second),
 		}
-		if inst := u.instance.Load(); inst != nil {
+		// Behind a load balancer the instance changes from check to check:
+		// the upstream keeps its place's name rather than a random one's.
+		if inst := u.instance.Load(); inst != nil && !u.balancer.Load() {
 			d.Name, d.Zone = inst.ID, inst.Zone
 		}
 		out = append(out, d)

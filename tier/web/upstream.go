@@ -23,6 +23,7 @@ type Upstream struct {
 	// For the topology page: the instance its health checks say answers
 	// (nil until one has), its place in web.upstreams, and its counts.
 	instance atomic.Pointer[hops.Instance]
+	balancer atomic.Bool // its checks have met more than one instance
 	index    int
 	counts   counts
 }
@@ -182,7 +183,11 @@ func (p *Pool) checkOne(ctx context.Context, u *Upstream) error {
 		return fmt.Errorf("health check: status %d", resp.StatusCode)
 	}
 	if inst, ok := hops.ParseInstance(resp.Header.Get(hops.HeaderApp)); ok {
-		u.instance.Store(&inst)
+		if old := u.instance.Swap(&inst); old != nil && old.ID != inst.ID {
+			// Two instances answer at this address: it is a load balancer
+			// (the internal ALB in deploy/terraform), not one app instance.
+			u.balancer.Store(true)
+		}
 	}
 	return nil
 }
