@@ -191,15 +191,20 @@ func (s *threeTiers) topology(t *testing.T) (topologyJSON, string) {
 	return topo, v.body
 }
 
-// namedTopology is the topology once the web tier has heard every app
-// instance's name: until its first health round has finished, it knows an
-// upstream only as upstream-N.
+// namedTopology is the topology once every part has been checked: until the
+// web tier's first health round has finished, it knows an upstream only as
+// upstream-N, and until the store's first replica check, the replica is not
+// yet in the rotation and has no lag.
 func (s *threeTiers) namedTopology(t *testing.T) (topologyJSON, string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		topo, body := s.topology(t)
-		if !strings.Contains(body, `"name":"upstream-`) || time.Now().After(deadline) {
+		settled := !strings.Contains(body, `"name":"upstream-`)
+		for _, server := range topo.Database.Servers {
+			settled = settled && server.Healthy && (server.Role != "replica" || server.Lag > 0)
+		}
+		if settled || time.Now().After(deadline) {
 			return topo, body
 		}
 		time.Sleep(20 * time.Millisecond)
