@@ -245,7 +245,7 @@ func TestPagesFitAPhoneScreen(t *testing.T) {
 	base := startGuestbook(t)
 	b := newBrowser(t)
 	b.do(t, chromedp.EmulateViewport(390, 844))
-	for _, path := range []string{"/", "/visitor/", "/visitor/visitor_list/", "/visitor/visitor_create/"} {
+	for _, path := range []string{"/", "/visitor/", "/visitor/visitor_list/", "/visitor/visitor_create/", "/visitor/topology"} {
 		b.do(t, chromedp.Navigate(base+path+"?lang=ko"))
 		if get(t, b, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`)) {
 			t.Errorf("%s is wider than a 390px phone screen", path)
@@ -268,4 +268,39 @@ func (b *browser) assertOnlyLocalRequests(t *testing.T, base string) {
 			t.Errorf("the page fetched %s", u)
 		}
 	}
+}
+
+// The topology page refreshes itself with our own script, which the CSP
+// must allow and which must run without an error: after one refresh period
+// the page has asked for itself again.
+func TestTheTopologyPageRefreshesItselfWithoutAnError(t *testing.T) {
+	base := startGuestbook(t)
+	b := newBrowser(t)
+	console := b.watchConsole(t)
+	b.do(t, chromedp.Navigate(base+"/visitor/topology"))
+	deadline := time.Now().Add(10 * time.Second)
+	for b.countRequests(base+"/visitor/topology") < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the topology page did not refresh itself within 10 s (its period is 5 s)")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !get(t, b, chromedp.Evaluate[bool](`document.querySelector("#topology svg") !== null`)) {
+		t.Error("after its refresh the topology page has no picture")
+	}
+	console.assertNoErrors(t)
+	b.assertOnlyLocalRequests(t, base)
+}
+
+// countRequests is how many requests the browser made for url.
+func (b *browser) countRequests(url string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for _, u := range b.requests {
+		if u == url {
+			n++
+		}
+	}
+	return n
 }
