@@ -8,13 +8,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/guestbook/guestbook/config"
+	"github.com/guestbook/guestbook/internal/httpcheck"
 	"github.com/guestbook/guestbook/store"
 	"github.com/guestbook/guestbook/store/storetest"
 	"github.com/guestbook/guestbook/tier"
@@ -257,46 +257,11 @@ func TestRoleWebGivesEachRequestOneIDThatTheAppTierShares(t *testing.T) {
 // log and forwarded middleware, in front of an upstream that writes a chunk
 // and then waits: the chunk must reach the client while the upstream waits.
 func TestRoleWebFlushesAStreamedResponse(t *testing.T) {
-	release := make(chan struct{})
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/healthz" {
-			io.WriteString(w, "ok\n")
-			return
-		}
-		io.WriteString(w, "first\n")
-		http.NewResponseController(w).Flush()
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		case <-time.After(5 * time.Second):
-		}
-		io.WriteString(w, "rest\n")
-	}))
-	t.Cleanup(up.Close)
+	up := httpcheck.NewStreamer(t)
 	cfg := config.Default()
 	cfg.Web.Upstreams = []string{up.URL}
 	p, _, _ := start(t, tier.RoleWeb, cfg)
-	t.Cleanup(func() { close(release) }) // first, so that the servers can close
-
-	first := make(chan string, 1)
-	go func() {
-		resp, err := http.Get("http://" + p.Addr() + "/visitor/stream")
-		if err != nil {
-			first <- err.Error()
-			return
-		}
-		defer resp.Body.Close()
-		s, _ := bufio.NewReader(resp.Body).ReadString('\n')
-		first <- s
-	}()
-	select {
-	case s := <-first:
-		if s != "first\n" {
-			t.Errorf("first chunk = %q, want %q", s, "first\n")
-		}
-	case <-time.After(time.Second):
-		t.Error("the first chunk did not arrive while the upstream was still writing")
-	}
+	httpcheck.WantFirstLineWithin(t, http.DefaultClient, "http://"+p.Addr()+"/visitor/stream", time.Second)
 }
 
 // TestRoleWebIsNotReadyWhileNoUpstreamIsHealthy starts the web role in

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 )
@@ -33,4 +34,54 @@ func RawGet(t testing.TB, addr, target string) (int, http.Header, []byte) {
 		t.Fatalf("GET %s: read body: %v", target, err)
 	}
 	return resp.StatusCode, resp.Header, body
+}
+
+// NewStreamer is an upstream that answers /healthz, and every other path
+// with a line, flushed, then a pause until the test ends before the rest: a
+// stream that only a proxy that flushes as it goes can pass on in time.
+func NewStreamer(t testing.TB) *httptest.Server {
+	t.Helper()
+	release := make(chan struct{})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			io.WriteString(w, "ok\n")
+			return
+		}
+		io.WriteString(w, "first\n")
+		http.NewResponseController(w).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		case <-time.After(5 * time.Second):
+		}
+		io.WriteString(w, "rest\n")
+	}))
+	t.Cleanup(up.Close)
+	t.Cleanup(func() { close(release) }) // runs first, so that the server can close
+	return up
+}
+
+// WantFirstLineWithin fails t unless GET url gives the stream's first line
+// within d, while the upstream is still holding the rest.
+func WantFirstLineWithin(t testing.TB, c *http.Client, url string, d time.Duration) {
+	t.Helper()
+	first := make(chan string, 1)
+	go func() {
+		resp, err := c.Get(url)
+		if err != nil {
+			first <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		s, _ := bufio.NewReader(resp.Body).ReadString('\n')
+		first <- s
+	}()
+	select {
+	case s := <-first:
+		if s != "first\n" {
+			t.Errorf("first line = %q, want %q", s, "first\n")
+		}
+	case <-time.After(d):
+		t.Errorf("the first line did not arrive within %s while the upstream was still writing: the stream is held back", d)
+	}
 }

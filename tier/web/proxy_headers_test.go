@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/guestbook/guestbook/internal/httpcheck"
 )
 
 func TestUpstreamSeesTheClientsHostAndAddressNotWhatAnUntrustedClientClaims(t *testing.T) {
@@ -170,50 +171,10 @@ func TestASameOriginBrowserPostThroughTheProxyIsStoredAndACrossOriginOneRefused(
 }
 
 func TestAStreamedResponseReachesTheClientBeforeTheUpstreamFinishes(t *testing.T) {
-	release := make(chan struct{})
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "first\n")
-		http.NewResponseController(w).Flush()
-		select {
-		case <-release:
-		case <-time.After(5 * time.Second):
-		}
-		io.WriteString(w, "rest\n")
-	}))
-	t.Cleanup(up.Close)
-	f := newFront(t, nil, up.URL)
-	t.Cleanup(func() { closeOnce(release) }) // first, so that the servers can close
-
-	// The whole exchange up to the first chunk, response header included,
+	f := newFront(t, nil, httpcheck.NewStreamer(t).URL)
+	// The whole exchange up to the first line, response header included,
 	// must fit in a second while the upstream still holds the rest.
-	c := client(t)
-	first := make(chan string, 1)
-	go func() {
-		resp, err := c.Get(f.URL + "/visitor/stream")
-		if err != nil {
-			first <- err.Error()
-			return
-		}
-		defer resp.Body.Close()
-		s, _ := bufio.NewReader(resp.Body).ReadString('\n')
-		first <- s
-	}()
-	select {
-	case s := <-first:
-		if s != "first\n" {
-			t.Errorf("first chunk = %q, want %q", s, "first\n")
-		}
-	case <-time.After(time.Second):
-		t.Error("the first chunk did not arrive while the upstream was still writing: the proxy holds the stream back")
-	}
-}
-
-func closeOnce(c chan struct{}) {
-	select {
-	case <-c:
-	default:
-		close(c)
-	}
+	httpcheck.WantFirstLineWithin(t, client(t), f.URL+"/visitor/stream", time.Second)
 }
 
 func TestARequestBodyOver64KiBIsRefusedAtTheProxy(t *testing.T) {
