@@ -6,9 +6,9 @@
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-# Everything CI checks: formatting, vet, staticcheck, then every test against
-# a throw-away MariaDB primary and replica, SQLite files and a headless
-# Chromium, then the alert rules' tests.
+# Everything CI checks: formatting, vet, staticcheck, the alert rules' tests,
+# then every test against throw-away MariaDB primaries and replicas, SQLite
+# files, network namespaces and a headless Chromium.
 test: lint rules unit
 
 lint:

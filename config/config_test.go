@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -212,7 +213,7 @@ instance:
 }
 
 func TestLoadVariableSetsEveryKey(t *testing.T) {
-	c := mustLoad(t, "", []string{
+	environ := []string{
 		"GUESTBOOK_WEB_LISTEN=127.0.0.1:9000",
 		"GUESTBOOK_WEB_UPSTREAMS=http://a:8081",
 		"GUESTBOOK_WEB_HEALTH_INTERVAL=5s",
@@ -238,10 +239,22 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 		"GUESTBOOK_INSTANCE_SUBNET=10.0.2.0/24",
 		"GUESTBOOK_LOG_FORMAT=json",
 		"GUESTBOOK_LOG_LEVEL=error",
-	})
+		"GUESTBOOK_WEB_TLS_CERT=/etc/guestbook/cert.pem",
+		"GUESTBOOK_WEB_TLS_KEY=/etc/guestbook/key.pem",
+		"GUESTBOOK_INSTANCE_METADATA=ec2",
+		"GUESTBOOK_INSTANCE_DRAIN=15s",
+		"GUESTBOOK_METRICS_LISTEN=127.0.0.1:9100",
+	}
+	for _, k := range Keys() { // a key added without a line above fails here
+		if !slices.ContainsFunc(environ, func(v string) bool { return strings.HasPrefix(v, k.Env+"=") }) {
+			t.Errorf("%s (%s) is not set by this test", k.Env, k.Name)
+		}
+	}
+	c := mustLoad(t, "", environ)
 	want := Config{
 		Web: Web{Listen: "127.0.0.1:9000", Upstreams: []string{"http://a:8081"},
-			HealthInterval: 5 * time.Second, TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"}},
+			HealthInterval: 5 * time.Second, TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"},
+			TLSCert: "/etc/guestbook/cert.pem", TLSKey: "/etc/guestbook/key.pem"},
 		App: App{Listen: ":9001", AdminToken: "t0ken", TrustedProxies: []string{"10.0.1.0/24"}},
 		Database: Database{
 			Driver:          "mysql",
@@ -258,8 +271,9 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 			FailoverTimeout: 30 * time.Second,
 			ReadYourWrites:  time.Second,
 		},
-		Instance: Instance{ID: "app-1", Zone: "zone-b", Subnet: "10.0.2.0/24"},
+		Instance: Instance{ID: "app-1", Zone: "zone-b", Subnet: "10.0.2.0/24", Metadata: "ec2", Drain: 15 * time.Second},
 		Log:      Log{Format: "json", Level: "error"},
+		Metrics:  Metrics{Listen: "127.0.0.1:9100"},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("loaded:\n got %+v\nwant %+v", c, want)
@@ -466,6 +480,11 @@ func TestValidateNamesTheKeyOfABadValue(t *testing.T) {
 		{"more replica_names than replicas", func(c *Config) { c.Database.ReplicaNames = []string{"r1"} }, "database.replica_names"},
 		{"replica_name the same as the primary's", func(c *Config) {
 			c.Database.Driver, c.Database.Replicas, c.Database.ReplicaNames = "mysql", []string{"gb@tcp(db2)/gb"}, []string{"primary"}
+		}, "database.replica_names"},
+		{"metrics.listen that is no address", func(c *Config) { c.Metrics.Listen = "nine-thousand" }, "metrics.listen"},
+		{"two replicas of one name", func(c *Config) {
+			c.Database.Driver, c.Database.Replicas = "mysql", []string{"gb@tcp(db2)/gb", "gb@tcp(db3)/gb"}
+			c.Database.ReplicaNames = []string{"db-b", "db-b"}
 		}, "database.replica_names"},
 		{"primary_name the same as an unnamed replica's", func(c *Config) {
 			c.Database.Driver, c.Database.Replicas, c.Database.PrimaryName = "mysql", []string{"gb@tcp(db2)/gb"}, "replica-1"

@@ -55,7 +55,7 @@ func mysqlDSN(configured string) (string, string, error) {
 	params := dsnParams(configured)
 	if cs := params.Get("charset"); cs != "" {
 		for _, name := range strings.Split(cs, ",") {
-			if name != "utf8mb4" && name != "utf8" && name != "utf8mb3" {
+			if name != "utf8mb4" {
 				return "", "", fmt.Errorf("charset %s: guestbook stores text as utf8mb4 and needs that character set", name)
 			}
 		}

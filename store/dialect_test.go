@@ -40,7 +40,7 @@ func TestMySQLDSNKeepsWhatTheOperatorSet(t *testing.T) {
 }
 
 func TestMySQLDSNRefusesCharacterSetsWhereInterpolationIsUnsafe(t *testing.T) {
-	for _, dsn := range []string{"gb:pw@tcp(db1)/guestbook?charset=gbk", "gb:pw@tcp(db1)/guestbook?charset=utf8mb4,sjis"} {
+	for _, dsn := range []string{"gb:pw@tcp(db1)/guestbook?charset=gbk", "gb:pw@tcp(db1)/guestbook?charset=utf8mb4,sjis", "gb:pw@tcp(db1)/guestbook?charset=utf8"} {
 		if _, _, err := mysqlDSN(dsn); err == nil || !strings.Contains(err.Error(), "charset") {
 			t.Errorf("mysqlDSN(%q) = %v, want an error naming the charset", dsn, err)
 		}

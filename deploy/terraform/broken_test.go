@@ -11,11 +11,7 @@ import (
 )
 
 func TestFmtCheckFailsOnAnUnformattedFile(t *testing.T) {
-	bin := terraformBinary()
-	if bin == "" {
-		t.Log("terraform is not installed: skipped")
-		return
-	}
+	bin := terraform(t)
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte("locals {\n  a = 1\n  bb = 2\n}\n"), 0o600); err != nil {
 		t.Fatal(err)
