@@ -170,10 +170,13 @@ func HashSecret(secret string) string {
 
 // CanDelete reports whether secret is the delete secret of e, in constant time.
 func (e Entry) CanDelete(secret string) bool {
-	if secret == "" {
-		return false
-	}
-	return subtle.ConstantTimeCompare([]byte(HashSecret(secret)), []byte(e.DeleteHash)) == 1
+	return secret != "" && e.HasDeleteHash(HashSecret(secret))
+}
+
+// HasDeleteHash is CanDelete with the secret hashed already (HashSecret), for
+// a page that checks one reader's secret against many entries.
+func (e Entry) HasDeleteHash(hash string) bool {
+	return e.DeleteHash != "" && subtle.ConstantTimeCompare([]byte(hash), []byte(e.DeleteHash)) == 1
 }
 
 // unavailable marks a database failure as ErrUnavailable (the tiers answer

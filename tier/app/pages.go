@@ -39,7 +39,11 @@ func (s *Server) handleEntryList(w http.ResponseWriter, r *http.Request) {
 	}
 	secret := authorSecret(r)
 	lang := page.Lang(r)
-	rows, err := s.rows.render(lang, list.Entries, func(e store.Entry) bool { return e.CanDelete(secret) })
+	var hash string // hashed once for the page, not once per entry
+	if secret != "" {
+		hash = store.HashSecret(secret)
+	}
+	rows, err := s.rows.render(lang, list.Entries, func(e store.Entry) bool { return hash != "" && e.HasDeleteHash(hash) })
 	if err != nil {
 		s.fail(w, r, err)
 		return

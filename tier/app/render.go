@@ -5,7 +5,6 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/guestbook/guestbook/assets"
@@ -39,12 +38,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	v := page.NewView(page.Lang(r), r.URL, s.opts.Instance, s.opts.Version, title, nav, data)
 	v.Path = s.pathOf(r)
 	var err error
-	if keepHeader(r) {
-		key := headerKey{page: name, lang: v.Lang, title: v.Title, nav: v.Nav, switchURL: v.SwitchURL}
-		v.Header, err = s.headers.get(key, func() (template.HTML, error) { return page.ExecuteHeader(s.pages[name], v) })
-	} else {
-		v.Header, err = page.ExecuteHeader(s.pages[name], v)
-	}
+	key := headerKey{page: name, lang: v.Lang, title: v.Title, nav: v.Nav, switchURL: v.SwitchURL}
+	v.Header, err = s.headers.get(key, func() (template.HTML, error) { return page.ExecuteHeader(s.pages[name], v) })
 	if err != nil {
 		s.opts.Log.Error("render page header", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
@@ -76,25 +71,6 @@ const (
 	maxHeaderBytes = 2 << 20
 	maxHeaderSize  = 8 << 10
 )
-
-// keepHeader says whether a request's header may be kept: only when its
-// query is one our own links make (before= and lang=, short). The language
-// link repeats the query, so any other query would let a visitor fill the
-// cache with headers of their own making.
-func keepHeader(r *http.Request) bool {
-	q := r.URL.RawQuery
-	if len(q) > 64 {
-		return false
-	}
-	for q != "" {
-		var pair string
-		pair, q, _ = strings.Cut(q, "&")
-		if k, _, _ := strings.Cut(pair, "="); k != "before" && k != "lang" {
-			return false
-		}
-	}
-	return true
-}
 
 // pageBuffers are reused for rendering pages (see page.ExecuteInto).
 var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}

@@ -2,7 +2,6 @@ package app
 
 import (
 	"html/template"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -65,17 +64,5 @@ func TestKeptPiecesStayWithinTheirBytesWhateverVisitorsWrite(t *testing.T) {
 	}
 	if _, kept := f.kept[-1]; kept {
 		t.Error("a piece over the size limit was kept")
-	}
-}
-
-func TestOnlyOurOwnLinksQueriesKeepAHeader(t *testing.T) {
-	for query, want := range map[string]bool{
-		"": true, "before=42": true, "lang=ko": true, "before=42&lang=en": true,
-		"x=1": false, "before=42&utm=y": false, "before=" + strings.Repeat("9", 80): false,
-	} {
-		r := httptest.NewRequest("GET", "/visitor/visitor_list/?"+query, nil)
-		if got := keepHeader(r); got != want {
-			t.Errorf("keepHeader(?%s) = %v, want %v", query, got, want)
-		}
 	}
 }

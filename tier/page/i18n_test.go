@@ -3,6 +3,7 @@ package page
 import (
 	"io/fs"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/guestbook/guestbook/assets"
+	"github.com/guestbook/guestbook/config"
 )
 
 func TestEveryMessageExistsInBothLanguages(t *testing.T) {
@@ -104,5 +106,19 @@ func TestLangPrefersTheQueryThenTheCookieThenTheHeader(t *testing.T) {
 	r.Header.Set("Cookie", langCookie+"=zz")
 	if got := Lang(r); got != Ko {
 		t.Errorf("with a bad cookie: %s, want the header's choice", got)
+	}
+}
+
+func TestTheLanguageLinkKeepsOnlyTheQueryOurLinksMake(t *testing.T) {
+	for raw, want := range map[string]string{
+		"/visitor/visitor_list/":                         "/visitor/visitor_list/?lang=en",
+		"/visitor/visitor_list/?before=42":               "/visitor/visitor_list/?before=42&lang=en",
+		"/visitor/visitor_list/?before=42&utm=x&lang=ko": "/visitor/visitor_list/?before=42&lang=en",
+		"/visitor/visitor_list/?before=<script>":         "/visitor/visitor_list/?lang=en",
+	} {
+		u, _ := url.Parse(raw)
+		if got := NewView(Ko, u, config.Instance{}, "", "", "", nil).SwitchURL; got != want {
+			t.Errorf("%s: language link %q, want %q", raw, got, want)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/guestbook/guestbook/assets"
 	"github.com/guestbook/guestbook/config"
@@ -38,12 +39,26 @@ func NewView(lang string, u *url.URL, inst config.Instance, version, title, nav 
 	if lang == En {
 		other = Ko
 	}
-	q := u.Query()
-	q.Set("lang", other)
 	return View{
-		Lang: lang, OtherLang: other, SwitchURL: u.Path + "?" + q.Encode(),
+		Lang: lang, OtherLang: other, SwitchURL: switchURL(u, other),
 		Title: title, Nav: nav, Instance: inst, Version: version, Data: data,
 	}
+}
+
+// switchURL is the page at u in lang: its path, and of its query only what
+// our own links put there (the list's before=, when it is an id), so that
+// the link, and the page part that holds it, is never made of a visitor's
+// words.
+func switchURL(u *url.URL, lang string) string {
+	q := url.Values{"lang": {lang}}
+	if u.RawQuery != "" {
+		if before := u.Query().Get("before"); before != "" {
+			if _, err := strconv.ParseUint(before, 10, 63); err == nil {
+				q.Set("before", before)
+			}
+		}
+	}
+	return u.Path + "?" + q.Encode()
 }
 
 // Parse builds one template set per page file: the shared layout plus the

@@ -116,13 +116,13 @@ var errNoUpstream = errors.New("no healthy app tier upstream")
 // connection to it failed); the next passing active check brings it back.
 func (p *Pool) markDown(u *Upstream, reason error) {
 	if u.healthy.CompareAndSwap(true, false) {
-		p.log.Warn("upstream down", "upstream", u.URL.Redacted(), "err", reason)
+		p.log.Warn("upstream down", "upstream", u.name, "err", reason)
 	}
 }
 
 func (p *Pool) markUp(u *Upstream) {
 	if u.healthy.CompareAndSwap(false, true) {
-		p.log.Info("upstream up", "upstream", u.URL.Redacted())
+		p.log.Info("upstream up", "upstream", u.name)
 	}
 }
 
@@ -151,7 +151,7 @@ func (p *Pool) CheckAll(ctx context.Context) {
 			defer wg.Done()
 			defer func() {
 				if v := recover(); v != nil {
-					p.log.Error("health check panicked", "upstream", u.URL.Redacted(), "panic", v)
+					p.log.Error("health check panicked", "upstream", u.name, "panic", v)
 				}
 			}()
 			err := p.checkOne(ctx, u)
