@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -166,7 +167,7 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 		})
 	}
 	p.drain = cfg.Instance.Drain
-	p.server = newServer(trusted.Middleware(accessLog(opts.Log, p.drainAware(handler))), opts.Log)
+	p.server = newServer(closeAfterChunked(trusted.Middleware(accessLog(opts.Log, p.drainAware(handler)))), opts.Log)
 	return p, nil
 }
 
@@ -180,6 +181,23 @@ func newServer(h http.Handler, log *slog.Logger) *http.Server {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+}
+
+// closeAfterChunked closes the connection after answering a request whose
+// body came chunked. net/http lets Transfer-Encoding override a
+// Content-Length sent beside it (and drops the latter) but keeps the
+// connection open, so bytes a front end counted as body would be read here
+// as a next request: the shape of request smuggling. RFC 9112 (6.3) says to
+// close after such a request; net/http no longer shows whether a
+// Content-Length came too, so every chunked request closes its connection.
+// Browsers don't send chunked bodies, so it costs them nothing.
+func closeAfterChunked(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if slices.Contains(r.TransferEncoding, "chunked") {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // drainAware answers /readyz with 503 while the process drains, whatever the
