@@ -166,6 +166,34 @@ func raw(t *testing.T, addr, request string) (*http.Response, string) {
 	return resp, string(b)
 }
 
+// rawAnswers writes request on one connection and reads up to max answers,
+// waiting a second for each after the first: the statuses of those that came.
+func rawAnswers(t *testing.T, addr, request string, max int) []int {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, request); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(c)
+	var statuses []int
+	for len(statuses) < max {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			break // closed, or nothing more within the deadline
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		statuses = append(statuses, resp.StatusCode)
+		c.SetDeadline(time.Now().Add(time.Second))
+	}
+	return statuses
+}
+
 // slowClients are connections that send a request's headers a byte at a
 // time, as a slowloris attack does.
 type slowClients struct {

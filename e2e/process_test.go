@@ -134,13 +134,6 @@ func (p *process) running() bool {
 	}
 }
 
-// pid is the process id of the running process.
-func (p *process) pid() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.cmd.Process.Pid
-}
-
 // signal sends sig to the process.
 func (p *process) signal(t *testing.T, sig syscall.Signal) {
 	t.Helper()

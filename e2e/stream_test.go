@@ -80,6 +80,7 @@ func startStream(base string, l *ledger, spec streamSpec) *stream {
 		v.hc.Jar = nil
 		s.visitors = append(s.visitors, v)
 		s.wg.Go(func() {
+			reads := w // its own count, so that every path is read whatever the write cadence
 			for i := w; ctx.Err() == nil; i++ {
 				o := outcome{start: time.Now()}
 				if spec.writeEvery > 0 && i%spec.writeEvery == 0 {
@@ -88,7 +89,8 @@ func startStream(base string, l *ledger, spec streamSpec) *stream {
 					_, r, o.err = v.write(l, "스트림")
 					o.status = r.status
 				} else {
-					o.path = paths[i%len(paths)]
+					o.path = paths[reads%len(paths)]
+					reads++
 					r, err := v.get(o.path)
 					o.status, o.err, o.instance = r.status, err, instanceOf(r.body)
 				}

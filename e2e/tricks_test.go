@@ -61,7 +61,9 @@ func testPayloads(t *testing.T, tp *topology, web string, l *ledger) {
 	var created struct {
 		ID int64 `json:"id"`
 	}
-	json.Unmarshal([]byte(r.body), &created)
+	if err := json.Unmarshal([]byte(r.body), &created); err != nil || created.ID == 0 {
+		t.Fatalf("the API's 201 has no entry id: %v\n%s", err, excerpt(r.body))
+	}
 	var got map[string]any
 	if err := json.Unmarshal([]byte(v.mustGet(t, fmt.Sprintf("/visitor/api/entries/%d", created.ID), http.StatusOK).body), &got); err != nil {
 		t.Fatal(err)
@@ -140,10 +142,6 @@ func testHeaderTricks(t *testing.T, web string, l *ledger) {
 	}{
 		{"two different Content-Lengths",
 			"POST /visitor/visitor_create/ HTTP/1.1\r\nHost: " + addr + "\r\nContent-Length: 5\r\nContent-Length: 50\r\n\r\nname=", http.StatusBadRequest},
-		{"Content-Length and chunked together, hiding a request",
-			"POST /visitor/api/entries HTTP/1.1\r\nHost: " + addr + "\r\nConnection: close\r\n" +
-				"Content-Type: application/json\r\nContent-Length: " +
-				fmt.Sprint(5+len(smuggled)) + "\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + smuggled, http.StatusBadRequest},
 		{"70 KB of headers",
 			"GET / HTTP/1.1\r\nHost: " + addr + "\r\nCookie: " + strings.Repeat("a", 70<<10) + "\r\n\r\n", http.StatusRequestHeaderFieldsTooLarge},
 		{"a header name with a space",
@@ -154,6 +152,16 @@ func testHeaderTricks(t *testing.T, web string, l *ledger) {
 		if resp, body := raw(t, addr, c.request); resp.StatusCode != c.want {
 			t.Errorf("%s: %d, want %d; body:\n%s", c.what, resp.StatusCode, c.want, excerpt(body))
 		}
+	}
+	// Content-Length and chunked together, on a connection left open: a
+	// server that took the chunked end for the end of the body would read
+	// the rest as a second request on the same connection, store it and
+	// answer it. Refused, it answers once, 400, and stores nothing.
+	answers := rawAnswers(t, addr, "POST /visitor/api/entries HTTP/1.1\r\nHost: "+addr+"\r\n"+
+		"Content-Type: application/json\r\nContent-Length: "+fmt.Sprint(5+len(smuggled))+
+		"\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"+smuggled, 2)
+	if len(answers) != 1 || answers[0] != http.StatusBadRequest {
+		t.Errorf("Content-Length and chunked together, hiding a request: answers %v, want one 400", answers)
 	}
 	l.refused(m)
 }
