@@ -34,6 +34,17 @@ type DB struct {
 	next       atomic.Uint64           // round-robin over replicas
 	lost       chan struct{}           // a write found the writer gone: look for one now
 	log        *slog.Logger
+	now        func() time.Time
+}
+
+// Options are what a store needs beside its configuration.
+type Options struct {
+	// Log receives the store's own lines (tries, failovers); never nil.
+	Log *slog.Logger
+	// Now is the clock that says what day it is (an entry's default day,
+	// its creation time): the app tier's own, so that a page and the store
+	// never disagree on "today". time.Now when nil.
+	Now func() time.Time
 }
 
 // backend is one database server and its pool.
@@ -58,12 +69,15 @@ type replica struct {
 // up to cfg.ConnectTimeout for a writable primary; replicas that do not
 // answer yet only stay out of the rotation. Errors name hosts, never
 // passwords.
-func Open(ctx context.Context, cfg config.Database, log *slog.Logger) (_ *DB, err error) {
+func Open(ctx context.Context, cfg config.Database, opts Options) (_ *DB, err error) {
 	d, err := dialectOf(cfg.Driver)
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{driver: cfg.Driver, cfg: cfg, lost: make(chan struct{}, 1), log: log}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	db := &DB{driver: cfg.Driver, cfg: cfg, lost: make(chan struct{}, 1), log: opts.Log, now: opts.Now}
 	defer func() {
 		if err != nil {
 			db.Close()

@@ -79,7 +79,7 @@ VALUES (?, ?, ?, ?, ?, ?)`
 // the hash of deleteSecret (the only form in which the secret is kept). One
 // statement is its own transaction: the entry is stored whole or not at all.
 func (db *DB) CreateEntry(ctx context.Context, d Draft, deleteSecret string) (Entry, error) {
-	now := time.Now()
+	now := db.now()
 	d = d.Normalize(now)
 	if err := d.Validate(); err != nil {
 		return Entry{}, fmt.Errorf("create entry: %w", err)

@@ -63,13 +63,22 @@ func TestCreateThenGetReturnsTheSameEntry(t *testing.T) {
 	})
 }
 
-func TestCreateDefaultsDayToToday(t *testing.T) {
-	eachDriver(t, func(t *testing.T, db *store.DB) {
-		e := mustCreate(t, db, store.Draft{Name: "a", Email: "a@example.com", Content: "c"}, "s")
-		if want := time.Now().Format(time.DateOnly); e.Day != want {
-			t.Errorf("day = %q, want %q", e.Day, want)
-		}
-	})
+func TestCreateDefaultsDayToTheStoresToday(t *testing.T) {
+	// A day that is not the day the test runs: the store must take "today"
+	// from its own clock, never from time.Now.
+	now := func() time.Time { return time.Date(2031, 2, 3, 12, 0, 0, 0, time.Local) }
+	for _, driver := range storetest.Drivers {
+		t.Run(driver, func(t *testing.T) {
+			db, _ := storetest.OpenAt(t, driver, now)
+			e := mustCreate(t, db, store.Draft{Name: "a", Email: "a@example.com", Content: "c"}, "s")
+			if e.Day != "2031-02-03" {
+				t.Errorf("day = %q, want 2031-02-03, the store clock's day", e.Day)
+			}
+			if want := now().UTC(); !e.CreatedAt.Equal(want) {
+				t.Errorf("created_at = %v, want %v, the store clock's time", e.CreatedAt, want)
+			}
+		})
+	}
 }
 
 func TestCreateRefusesAnInvalidDraftAndStoresNothing(t *testing.T) {

@@ -105,7 +105,7 @@ func writableCandidate(ctx context.Context, d dialect, cfg config.Database, log 
 		return dsn, host, nil
 	}
 	cfg.Replicas = nil
-	db, err := Open(ctx, cfg, log) // finds the writer among the candidates
+	db, err := Open(ctx, cfg, Options{Log: log}) // finds the writer among the candidates
 	if err != nil {
 		return "", "", err
 	}

@@ -39,7 +39,7 @@ func TestServingAnUnmigratedDatabaseIsRefusedUntilMigrated(t *testing.T) {
 	for _, driver := range storetest.Drivers {
 		t.Run(driver, func(t *testing.T) {
 			cfg := storetest.Config(t, driver)
-			db, err := store.Open(context.Background(), cfg, storetest.Logger(t))
+			db, err := store.Open(context.Background(), cfg, store.Options{Log: storetest.Logger(t)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -154,7 +154,7 @@ func TestAnUnreachableDatabaseNamesItsHostNeverThePassword(t *testing.T) {
 	cfg.Primary = fmt.Sprintf("guestbook:pa55word-xyz@tcp(%s)/guestbook", addr)
 	cfg.ConnectTimeout = 700 * time.Millisecond
 	start := time.Now()
-	_, err := store.Open(context.Background(), cfg, storetest.Logger(t))
+	_, err := store.Open(context.Background(), cfg, store.Options{Log: storetest.Logger(t)})
 	if err == nil {
 		t.Fatal("Open of an unreachable database succeeded")
 	}
@@ -179,7 +179,7 @@ func TestABadPasswordFailsAtOnceWithoutRetrying(t *testing.T) {
 	cfg := storetest.Config(t, "sqlite")
 	cfg.Driver, cfg.Primary, cfg.ConnectTimeout = "mysql", c.FormatDSN(), 20*time.Second
 	start := time.Now()
-	_, err = store.Open(context.Background(), cfg, storetest.Logger(t))
+	_, err = store.Open(context.Background(), cfg, store.Options{Log: storetest.Logger(t)})
 	if err == nil || !strings.Contains(err.Error(), c.Addr) || strings.Contains(err.Error(), "wrong-pa55") {
 		t.Fatalf("Open with a bad password = %v; want an error naming %s without the password", err, c.Addr)
 	}
@@ -191,7 +191,7 @@ func TestABadPasswordFailsAtOnceWithoutRetrying(t *testing.T) {
 func TestAMalformedDSNIsAnErrorNamingTheKey(t *testing.T) {
 	cfg := storetest.Config(t, "sqlite")
 	cfg.Driver, cfg.Primary = "mysql", "not a dsn"
-	if _, err := store.Open(context.Background(), cfg, storetest.Logger(t)); err == nil || !strings.Contains(err.Error(), "database.primary") {
+	if _, err := store.Open(context.Background(), cfg, store.Options{Log: storetest.Logger(t)}); err == nil || !strings.Contains(err.Error(), "database.primary") {
 		t.Errorf("Open(malformed DSN) = %v, want an error naming database.primary", err)
 	}
 }
@@ -204,7 +204,7 @@ func TestAnInterruptedWaitSaysSoAndNotTimeout(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(300*time.Millisecond, cancel)
 	start := time.Now()
-	_, err := store.Open(ctx, cfg, storetest.Logger(t))
+	_, err := store.Open(ctx, cfg, store.Options{Log: storetest.Logger(t)})
 	if err == nil || !strings.Contains(err.Error(), "interrupted") || strings.Contains(err.Error(), "after 1m") {
 		t.Fatalf("Open interrupted = %v, want it to say interrupted", err)
 	}

@@ -39,7 +39,7 @@ func openReplicated(t *testing.T, change func(*config.Database)) *replicated {
 // openRunning opens a store and runs its health loop until the test ends.
 func openRunning(t *testing.T, cfg config.Database) *store.DB {
 	t.Helper()
-	db, err := store.Open(context.Background(), cfg, storetest.Logger(t))
+	db, err := store.Open(context.Background(), cfg, store.Options{Log: storetest.Logger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

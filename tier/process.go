@@ -104,7 +104,10 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 	var handler http.Handler
 	switch opts.Role {
 	case RoleApp, RoleAll:
-		if p.db, err = openStore(ctx, cfg.Database, opts.Migrate, opts.Log); err != nil {
+		// One clock for the app tier and its store, so that both agree on
+		// what day it is.
+		now := time.Now
+		if p.db, err = openStore(ctx, cfg.Database, opts.Migrate, store.Options{Log: opts.Log, Now: now}); err != nil {
 			return nil, err
 		}
 		p.jobs = append(p.jobs, p.db.Run) // heartbeat, replica health, failover
@@ -112,7 +115,7 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 		appOpts := app.Options{
 			Instance: cfg.Instance, AdminToken: cfg.App.AdminToken,
 			Version: opts.Version, Static: static, Log: opts.Log,
-			ReadYourWrites: cfg.Database.ReadYourWrites, Observer: m,
+			ReadYourWrites: cfg.Database.ReadYourWrites, Observer: m, Now: now,
 		}
 		if opts.Role == RoleApp {
 			appOpts.TrustedProxies = trusted // app.trusted_proxies: the web tier may say who it is
@@ -259,9 +262,9 @@ func (p *Process) openWeb(cfg config.Config, opts Options, static *assets.Static
 // openStore migrates when asked (or on SQLite, so that the embedded default
 // needs no step of its own), opens the store, and refuses a schema that is
 // behind this binary.
-func openStore(ctx context.Context, cfg config.Database, migrate bool, log *slog.Logger) (*store.DB, error) {
+func openStore(ctx context.Context, cfg config.Database, migrate bool, opts store.Options) (*store.DB, error) {
 	if migrate || cfg.Driver == "sqlite" {
-		mg, err := store.OpenMigrator(ctx, cfg, log)
+		mg, err := store.OpenMigrator(ctx, cfg, opts.Log)
 		if err != nil {
 			return nil, err
 		}
@@ -271,7 +274,7 @@ func openStore(ctx context.Context, cfg config.Database, migrate bool, log *slog
 			return nil, err
 		}
 	}
-	db, err := store.Open(ctx, cfg, log)
+	db, err := store.Open(ctx, cfg, opts)
 	if err != nil {
 		return nil, err
 	}

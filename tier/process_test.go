@@ -199,7 +199,7 @@ func TestShutdownLetsAWriteInFlightFinish(t *testing.T) {
 		t.Fatalf("after the last request finished: %v", err)
 	}
 
-	db, err := store.Open(context.Background(), dbCfg, storetest.Logger(t))
+	db, err := store.Open(context.Background(), dbCfg, store.Options{Log: storetest.Logger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,9 +49,16 @@ func Config(t testing.TB, driver string) config.Database {
 // dropped when t ends.
 func Open(t testing.TB, driver string) (*store.DB, config.Database) {
 	t.Helper()
+	return OpenAt(t, driver, nil)
+}
+
+// OpenAt is Open with the store's clock set to now (time.Now when nil), so
+// that a test of "today" passes on any day.
+func OpenAt(t testing.TB, driver string, now func() time.Time) (*store.DB, config.Database) {
+	t.Helper()
 	cfg := Config(t, driver)
 	Migrate(t, cfg)
-	db, err := store.Open(context.Background(), cfg, Logger(t))
+	db, err := store.Open(context.Background(), cfg, store.Options{Log: Logger(t), Now: now})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

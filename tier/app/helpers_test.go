@@ -18,6 +18,10 @@ import (
 
 const adminToken = "admin-token-for-tests"
 
+// testNow is the test app's clock, and its store's: "today" is 2026-11-25
+// whatever day the tests run.
+func testNow() time.Time { return time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC) }
+
 // testApp is the app tier on a real listener over a real store.
 type testApp struct {
 	*httptest.Server
@@ -32,13 +36,13 @@ func newTestApp(t *testing.T) *testApp {
 
 func newTestAppOn(t testing.TB, driver string) *testApp {
 	t.Helper()
-	db, cfg := storetest.Open(t, driver)
+	db, cfg := storetest.OpenAt(t, driver, testNow)
 	srv := httptest.NewServer(app.New(db, app.Options{
 		Instance:   config.Instance{ID: "app-1", Zone: "ap-northeast-2a", Subnet: "10.0.2.0/24"},
 		AdminToken: adminToken,
 		Version:    "v-test",
 		Log:        storetest.Logger(t),
-		Now:        func() time.Time { return time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC) },
+		Now:        testNow,
 	}))
 	t.Cleanup(srv.Close)
 	return &testApp{Server: srv, db: db, cfg: cfg}

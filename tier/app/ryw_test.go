@@ -19,7 +19,7 @@ import (
 func TestTheAuthorSeesTheNewEntryWhileTheReplicaLags(t *testing.T) {
 	cfg, primary, replica := storetest.PairConfig(t)
 	cfg.MaxReplicaLag = time.Minute // the paused replica stays in rotation
-	db, err := store.Open(context.Background(), cfg, storetest.Logger(t))
+	db, err := store.Open(context.Background(), cfg, store.Options{Log: storetest.Logger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
