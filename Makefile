@@ -1,15 +1,21 @@
 # The two commands a new user needs:
 #   go run . serve     run the guestbook (SQLite in ./guestbook.db)
 #   make test          run the whole test suite
-.PHONY: test lint unit rules build run
+.PHONY: test deps lint unit rules build run
 
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 # Everything CI checks: formatting, vet, staticcheck, the alert rules' tests,
 # then every test against throw-away MariaDB primaries and replicas, SQLite
-# files, network namespaces and a headless Chromium.
-test: lint rules unit
+# files, network namespaces and a headless Chromium. It first installs what
+# is missing (as root), or stops with the command that would.
+test: deps
+	$(MAKE) lint rules unit
+
+# MariaDB, Chromium, promtool, iproute2 and systemd-analyze, from Debian.
+deps:
+	@scripts/test-deps
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -25,7 +31,6 @@ unit:
 
 # The alert rules fire when they should and stay quiet when they should not.
 rules:
-	@command -v promtool >/dev/null 2>&1 || { echo "promtool is missing: apt-get install prometheus"; exit 1; }
 	promtool check config deploy/prometheus/prometheus.yml
 	promtool test rules deploy/prometheus/alerts_test.yml
 
