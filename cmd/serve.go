@@ -35,7 +35,7 @@ given --migrate.`,
 				return err
 			}
 			p, err := tier.Open(cmd.Context(), tier.Options{
-				Config: cfg, Role: role, Migrate: migrate, Version: versionString(), Commit: commit(), Log: log,
+				Config: cfg, Role: role, Migrate: migrate, Version: version, Commit: commit(), Log: log,
 			})
 			if err != nil {
 				return err

@@ -6,18 +6,15 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/guestbook/guestbook/tier"
 )
 
 // version is set at build time: go build -ldflags "-X github.com/guestbook/guestbook/cmd.version=v1.2.3".
 var version = "dev"
 
 // versionString is the version with the commit it was built from, when known.
-func versionString() string {
-	if c := commit(); c != "unknown" {
-		return version + " (" + c + ")"
-	}
-	return version
-}
+func versionString() string { return tier.VersionString(version, commit()) }
 
 // commit is the VCS revision the binary was built from (12 digits), or
 // "unknown".

@@ -173,12 +173,16 @@ func testPathTricks(t *testing.T, addr string) {
 		target string
 		want   int
 	}{
-		{"/static/../go.mod", http.StatusTemporaryRedirect}, // to the cleaned /go.mod, which is no page
+		// A path that is not its own clean form is refused, never
+		// redirected to the cleaned one, whether written out or encoded.
+		{"/static/../go.mod", http.StatusBadRequest},
 		{"/go.mod", http.StatusNotFound},
-		{"/static/..%2f..%2fgo.mod", http.StatusNotFound},
-		{"/static/%2e%2e/%2e%2e/etc/passwd", http.StatusNotFound},
-		{"/visitor/..%2f..%2fetc%2fpasswd", http.StatusNotFound},
-		{"//etc/passwd", http.StatusTemporaryRedirect}, // to /etc/passwd
+		{"/static/..%2f..%2fgo.mod", http.StatusBadRequest},
+		{"/static/%2e%2e/%2e%2e/etc/passwd", http.StatusBadRequest},
+		{"/static/....//....//etc/passwd", http.StatusBadRequest},
+		{"/static/%252e%252e/go.mod", http.StatusNotFound}, // "%2e%2e" is a name, and no file's
+		{"/visitor/..%2f..%2fetc%2fpasswd", http.StatusBadRequest},
+		{"//etc/passwd", http.StatusBadRequest},
 		{"/visitor/visitor_detail/abc", http.StatusBadRequest},
 		{"/visitor/visitor_detail/0", http.StatusBadRequest},
 		{"/visitor/visitor_detail/-1", http.StatusBadRequest},

@@ -12,18 +12,11 @@ import (
 	"net"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/guestbook/guestbook/assets"
 	"github.com/guestbook/guestbook/config"
-	"github.com/guestbook/guestbook/store"
-	"github.com/guestbook/guestbook/tier/app"
-	"github.com/guestbook/guestbook/tier/forwarded"
-	"github.com/guestbook/guestbook/tier/metrics"
-	"github.com/guestbook/guestbook/tier/web"
+	"github.com/guestbook/guestbook/tier/reqlog"
 )
 
 // Roles a process can take.
@@ -52,99 +45,57 @@ type Options struct {
 	// Migrate applies pending migrations before serving (always done on
 	// SQLite, the embedded default).
 	Migrate bool
-	// Version is what the pages and logs show as the build.
+	// Version is the build's version ("v1.2.3", "dev").
 	Version string
 	// Commit is the VCS revision the binary was built from, for
-	// guestbook_build_info; "unknown" when not known.
+	// guestbook_build_info and the pages; "unknown" or empty when not known.
 	Commit string
 	// Log receives the access log and everything else; never nil.
 	Log *slog.Logger
 }
 
-// Process is one running guestbook: its listener, its HTTP server and, for
-// roles app and all, its store.
+// shownVersion is the build as pages and logs show it.
+func (o Options) shownVersion() string { return VersionString(o.Version, o.Commit) }
+
+// VersionString is version with the commit it was built from, when known:
+// "v1.2.3 (0123456789ab)".
+func VersionString(version, commit string) string {
+	if commit == "" || commit == "unknown" {
+		return version
+	}
+	return version + " (" + commit + ")"
+}
+
+// Process is one running guestbook: its role, its listener and its HTTP
+// server.
 type Process struct {
 	log      *slog.Logger
-	db       *store.DB
+	role     *Role
 	listener net.Listener
 	server   *http.Server
 	// The /metrics listener and server, when metrics.listen is set.
 	metricsListener net.Listener
 	metricsServer   *http.Server
-	// jobs run beside the server for as long as it runs (health checks).
-	jobs []func(context.Context)
-	// drain is instance.drain; draining is set while it runs.
-	drain    time.Duration
-	draining atomic.Bool
+	// drain is instance.drain.
+	drain time.Duration
 }
 
-// Open prepares everything a role needs and binds its listener, so a test can
-// start it on port 0 and read Addr. On error nothing is left open.
+// Open builds the role, binds its listener and wraps its handler with what
+// every request gets, so a test can start it on port 0 and read Addr. On
+// error nothing is left open.
 func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 	cfg := opts.Config
-	p := &Process{log: opts.Log} // not the named result: "return nil, err" must not hide it from the cleanup
+	p := &Process{log: opts.Log, drain: cfg.Instance.Drain} // not the named result: "return nil, err" must not hide it from the cleanup
 	defer func() {
 		if err != nil {
 			p.Close()
 		}
 	}()
-	static := assets.NewStatic()
-	m := metrics.New(strings.SplitN(opts.Version, " ", 2)[0], opts.Commit)
-
-	// The process's edge is the web tier, except in role app.
-	addr, trustedKeys := cfg.Web.Listen, cfg.Web.TrustedProxies
-	if opts.Role == RoleApp {
-		addr, trustedKeys = cfg.App.Listen, cfg.App.TrustedProxies
-	}
-	trusted, err := forwarded.ParseTrusted(trustedKeys)
-	if err != nil {
+	if p.role, err = Build(ctx, opts); err != nil {
 		return nil, err
 	}
-
-	var handler http.Handler
-	switch opts.Role {
-	case RoleApp, RoleAll:
-		// One clock for the app tier and its store, so that both agree on
-		// what day it is.
-		now := time.Now
-		if p.db, err = openStore(ctx, cfg.Database, opts.Migrate, store.Options{Log: opts.Log, Now: now}); err != nil {
-			return nil, err
-		}
-		p.jobs = append(p.jobs, p.db.Run) // heartbeat, replica health, failover
-		m.Register(metrics.NewStoreCollector(p.db))
-		appOpts := app.Options{
-			Instance: cfg.Instance, AdminToken: cfg.App.AdminToken,
-			Version: opts.Version, Static: static, Log: opts.Log,
-			ReadYourWrites: cfg.Database.ReadYourWrites, Observer: m, Now: now,
-		}
-		if opts.Role == RoleApp {
-			appOpts.TrustedProxies = trusted // app.trusted_proxies: the web tier may say who it is
-		} else {
-			appOpts.InProcessWeb = true // role all: the web tier is this process
-		}
-		appTier := app.New(p.db, appOpts)
-		handler = appTier
-		if opts.Role == RoleApp {
-			break
-		}
-		if len(cfg.Web.Upstreams) > 0 {
-			opts.Log.Warn("role all serves the app tier in-process; web.upstreams is ignored")
-		}
-		// The web tier calls the app tier in-process: no TCP hop.
-		if handler, err = web.New(web.Options{
-			Instance: cfg.Instance, Version: opts.Version, Static: static, Log: opts.Log,
-			App: appTier, Ready: appTier.Ready,
-		}); err != nil {
-			return nil, err
-		}
-	case RoleWeb:
-		if handler, err = p.openWeb(cfg, opts, static, trusted, m); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("--role: %q is not web, app or all", opts.Role)
-	}
-	handler = m.Middleware(handler.(metrics.Router), handler)
+	m := p.role.Metrics
+	handler := p.role.Handler
 	if cfg.Metrics.Listen == "" {
 		handler = withMetricsAt("/metrics", m.Handler(), handler)
 	} else {
@@ -154,6 +105,11 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", m.Handler())
 		p.metricsServer = newServer(mux, opts.Log)
+	}
+	// The process's edge is the web tier, except in role app.
+	addr := cfg.Web.Listen
+	if opts.Role == RoleApp {
+		addr = cfg.App.Listen
 	}
 	if p.listener, err = net.Listen("tcp", addr); err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
@@ -169,8 +125,7 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 			NextProtos:   []string{"http/1.1"},
 		})
 	}
-	p.drain = cfg.Instance.Drain
-	p.server = newServer(closeAfterChunked(trusted.Middleware(accessLog(opts.Log, p.drainAware(handler)))), opts.Log)
+	p.server = newServer(closeAfterChunked(p.role.Trusted.Middleware(observe(opts.Log, m, handler))), opts.Log)
 	return p, nil
 }
 
@@ -203,23 +158,11 @@ func closeAfterChunked(next http.Handler) http.Handler {
 	})
 }
 
-// drainAware answers /readyz with 503 while the process drains, whatever the
-// tier would say, and passes everything else on.
-func (p *Process) drainAware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/readyz" && p.draining.Load() {
-			w.Header().Set("Cache-Control", "no-store")
-			http.Error(w, "draining", http.StatusServiceUnavailable)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 // withMetricsAt serves metrics at path on the role's own listener.
 func withMetricsAt(path string, metrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == path && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			reqlog.SetRoute(r.Context(), "GET "+path)
 			metrics.ServeHTTP(w, r)
 			return
 		}
@@ -236,55 +179,6 @@ func (p *Process) MetricsAddr() string {
 	return p.metricsListener.Addr().String()
 }
 
-// openWeb builds the web role: the static site, and a health-checked proxy
-// to the app tier's upstreams whose checks run as one of p's jobs.
-func (p *Process) openWeb(cfg config.Config, opts Options, static *assets.Static, trusted forwarded.Trusted, m *metrics.Metrics) (http.Handler, error) {
-	pool, err := web.NewPool(cfg.Web.Upstreams, min(cfg.Web.HealthInterval, time.Second), opts.Log)
-	if err != nil {
-		return nil, err
-	}
-	p.jobs = append(p.jobs, func(ctx context.Context) { pool.Run(ctx, cfg.Web.HealthInterval) })
-	m.Register(metrics.NewUpstreamCollector(func() []metrics.Upstream {
-		var list []metrics.Upstream
-		for _, u := range pool.Upstreams() {
-			list = append(list, u)
-		}
-		return list
-	}))
-	proxy := web.NewProxy(pool, trusted, opts.Log)
-	proxy.Observe(m)
-	return web.New(web.Options{
-		Instance: cfg.Instance, Version: opts.Version, Static: static, Log: opts.Log,
-		App: proxy, Ready: pool.Ready,
-	})
-}
-
-// openStore migrates when asked (or on SQLite, so that the embedded default
-// needs no step of its own), opens the store, and refuses a schema that is
-// behind this binary.
-func openStore(ctx context.Context, cfg config.Database, migrate bool, opts store.Options) (*store.DB, error) {
-	if migrate || cfg.Driver == "sqlite" {
-		mg, err := store.OpenMigrator(ctx, cfg, opts.Log)
-		if err != nil {
-			return nil, err
-		}
-		err = mg.Up(ctx)
-		mg.Close()
-		if err != nil {
-			return nil, err
-		}
-	}
-	db, err := store.Open(ctx, cfg, opts)
-	if err != nil {
-		return nil, err
-	}
-	if err := db.CheckSchema(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
-}
-
 // Addr is the address the listener is bound to.
 func (p *Process) Addr() string { return p.listener.Addr().String() }
 
@@ -294,7 +188,7 @@ func (p *Process) Run(ctx context.Context) error {
 	p.log.Info("listening", "addr", p.Addr())
 	jobsCtx, stopJobs := context.WithCancel(ctx)
 	var jobs sync.WaitGroup
-	for _, job := range p.jobs {
+	for _, job := range p.role.Jobs {
 		jobs.Add(1)
 		go func() { defer jobs.Done(); job(jobsCtx) }()
 	}
@@ -316,7 +210,7 @@ func (p *Process) Run(ctx context.Context) error {
 	}
 	notifySystemd("STOPPING=1")
 	if p.drain > 0 {
-		p.draining.Store(true)
+		p.role.draining.Store(true)
 		p.log.Info("draining: /readyz answers 503 while requests are still served", "for", p.drain)
 		time.Sleep(p.drain)
 	}
@@ -333,7 +227,8 @@ func (p *Process) Run(ctx context.Context) error {
 	return nil
 }
 
-// Close releases the listener (already closed if Run returned) and the store.
+// Close releases the listener (already closed if Run returned) and the
+// role's store.
 func (p *Process) Close() error {
 	if p.listener != nil {
 		p.listener.Close()
@@ -341,8 +236,8 @@ func (p *Process) Close() error {
 	if p.metricsListener != nil {
 		p.metricsListener.Close()
 	}
-	if p.db != nil {
-		return p.db.Close()
+	if p.role != nil {
+		return p.role.Close()
 	}
 	return nil
 }

@@ -5,9 +5,11 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
 	"time"
 )
@@ -84,4 +86,42 @@ func WantFirstLineWithin(t testing.TB, c *http.Client, url string, d time.Durati
 	case <-time.After(d):
 		t.Errorf("the first line did not arrive within %s while the upstream was still writing: the stream is held back", d)
 	}
+}
+
+// Do sends req with c and returns the response with its body read whole,
+// failing the test if either fails.
+func Do(t testing.TB, c *http.Client, req *http.Request) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read body: %v", req.Method, req.URL, err)
+	}
+	return resp, string(b)
+}
+
+// NewRequest is a request with no body and exactly the given headers.
+func NewRequest(t testing.TB, method, url string, header map[string]string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	return req
+}
+
+// Logger is a logger for the code under test: everything to stderr under
+// go test -v, nothing otherwise.
+func Logger(t testing.TB) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }

@@ -10,7 +10,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -21,6 +20,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/guestbook/guestbook/config"
+	"github.com/guestbook/guestbook/internal/httpcheck"
 	"github.com/guestbook/guestbook/store"
 )
 
@@ -137,12 +137,7 @@ func NewMySQLDatabase(t testing.TB) string {
 }
 
 // Logger discards logs unless the test runs with -v, where they go to stderr.
-func Logger(t testing.TB) *slog.Logger {
-	if testing.Verbose() {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
+func Logger(t testing.TB) *slog.Logger { return httpcheck.Logger(t) }
 
 // FreeAddr is a loopback address that nothing listens on (as of now): for a
 // server to bind, or for a database that must not answer.

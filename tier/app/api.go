@@ -61,12 +61,7 @@ func (s *Server) handleAPIEntryList(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleAPIEntryGet(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	e, err := s.entries.GetEntry(r.Context(), id)
+	e, err := s.pathEntry(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -206,7 +201,7 @@ func (s *Server) writeJSONError(w http.ResponseWriter, status int, err error) {
 		out.Error = "invalid entry"
 		out.Fields = map[string]string{}
 		for field, p := range ve.Fields {
-			out.Fields[field] = page.ProblemText(page.En, field, p)
+			out.Fields[field] = problemText(page.En, field, p)
 		}
 	case errors.As(err, &br):
 		out.Error = br.msg
@@ -216,10 +211,13 @@ func (s *Server) writeJSONError(w http.ResponseWriter, status int, err error) {
 	writeJSON(w, status, out)
 }
 
+// writeJSON answers v as JSON with status. What it is given (entries, the
+// error object, the topology) is made of strings and numbers and always
+// encodes; should that ever change, the answer is still a JSON 500.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	body, err := json.Marshal(v)
 	if err != nil {
-		http.Error(w, `{"error":"internal error"}`, http.StatusInternalServerError)
+		lastResort(w, "application/json; charset=utf-8", `{"error":"internal error"}`+"\n")
 		return
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")

@@ -47,7 +47,7 @@ func (s *Server) handleEntryCreate(w http.ResponseWriter, r *http.Request) {
 		lang := page.Lang(r)
 		problems := map[string]string{}
 		for field, p := range invalid.Fields {
-			problems[field] = page.ProblemText(lang, field, p)
+			problems[field] = problemText(lang, field, p)
 		}
 		s.render(w, r, http.StatusUnprocessableEntity, "create", page.T(lang, "create.title"), "write",
 			createForm{Draft: draft, Problems: problems})
@@ -75,12 +75,7 @@ type deletePage struct {
 }
 
 func (s *Server) handleEntryDeleteConfirm(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	e, err := s.entries.GetEntry(r.Context(), id)
+	e, err := s.pathEntry(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -146,4 +141,15 @@ func formError(err error) error {
 		return fmt.Errorf("read form: %w", err)
 	}
 	return badRequest{"the form could not be read"}
+}
+
+// problemText says what is wrong with a field, in lang.
+func problemText(lang, field string, p store.Problem) string {
+	switch p {
+	case store.ProblemTooLong:
+		return fmt.Sprintf(page.T(lang, "problem.too_long"), store.Limit(field))
+	case store.ProblemRequired, store.ProblemInvalidUTF8, store.ProblemControlChar, store.ProblemInvalidEmail:
+		return page.T(lang, "problem."+string(p))
+	}
+	return string(p)
 }

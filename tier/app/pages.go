@@ -57,12 +57,7 @@ type detailPage struct {
 }
 
 func (s *Server) handleEntryDetail(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	e, err := s.entries.GetEntry(r.Context(), id)
+	e, err := s.pathEntry(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -80,6 +75,10 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 // cause is logged at debug: a balancer polls often, and the store logs a
 // lost database itself.
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Draining() {
+		page.WriteHealth(w, errDraining, "draining")
+		return
+	}
 	err := s.Ready(r.Context())
 	reason := "not ready"
 	if errors.Is(err, store.ErrSchemaBehind) {
@@ -97,6 +96,16 @@ func (s *Server) Ready(ctx context.Context) error {
 		return err
 	}
 	return s.entries.CheckSchema(ctx)
+}
+
+// pathEntry is the entry the route's {id} names: 400 for an id that is
+// not one, the store's not-found for an entry that is gone.
+func (s *Server) pathEntry(r *http.Request) (store.Entry, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return store.Entry{}, err
+	}
+	return s.entries.GetEntry(r.Context(), id)
 }
 
 // pathID reads the {id} of the route: a positive decimal number, else 400.

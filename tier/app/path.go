@@ -37,7 +37,7 @@ func (w *pathWriter) WriteHeader(code int) {
 	if !w.wroteHeader {
 		w.wroteHeader = true
 		if db, ok := w.answered.Server(); ok {
-			w.Header()[hops.HeaderDB] = []string{hops.DBHeader(db)}
+			w.Header()[hops.HeaderDB] = []string{dbHop(db).Header()}
 		}
 	}
 	w.ResponseWriter.WriteHeader(code)
@@ -71,6 +71,11 @@ func (s *Server) webHop(r *http.Request) (hops.Instance, bool) {
 func (s *Server) pathOf(r *http.Request) hops.Path {
 	p := hops.Path{App: s.self}
 	p.Web, _ = s.webHop(r)
-	p.DB, _ = store.AnsweredFrom(r.Context()).Server()
+	if db, ok := store.AnsweredFrom(r.Context()).Server(); ok {
+		p.DB = dbHop(db)
+	}
 	return p
 }
+
+// dbHop is the store's server as the path shows it.
+func dbHop(s store.Server) hops.DB { return hops.DB{Name: s.Name, Role: s.Role, Lag: s.Lag} }

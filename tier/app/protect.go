@@ -7,15 +7,13 @@ import (
 	"strings"
 
 	"github.com/guestbook/guestbook/tier/page"
+	"github.com/guestbook/guestbook/tier/reqlog"
 )
 
-// MaxBodyBytes is the largest request body accepted; larger ones get 413.
-// The longest valid entry (5,000 Korean characters, URL-encoded) is ~45 KiB.
-const MaxBodyBytes = 64 << 10
-
 // protect wraps the routes with what every request gets: a panic becomes a
-// 500 page, security headers, the path's headers, the body limit, and
-// protection from cross-site request forgery.
+// 500 page, security headers, the path's headers, the refusal of an unclean
+// path, the body limit (page.MaxBodyBytes), and protection from cross-site
+// request forgery.
 func (s *Server) protect(next http.Handler) http.Handler {
 	// CrossOriginProtection rejects unsafe methods that a browser marks as
 	// cross-site (Sec-Fetch-Site) or whose Origin is not the Host. Clients
@@ -37,54 +35,31 @@ func (s *Server) protect(next http.Handler) http.Handler {
 			}
 		}()
 		page.SetSecurityHeaders(pw.Header())
-		if r.ContentLength > MaxBodyBytes {
+		if !page.CleanPath(r.URL.Path) {
+			s.fail(pw, r, badRequest{"the path is not in its clean form"})
+			return
+		}
+		if r.ContentLength > page.MaxBodyBytes {
 			s.fail(pw, r, fmt.Errorf("body of %d bytes: %w", r.ContentLength, errTooLarge))
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, page.MaxBodyBytes)
 		s.dispatch(guarded, pw, s.readYourWrites(r))
 	})
 }
 
 // dispatch serves r through h, turning the mux's own plain-text 404 and 405
-// into the guestbook's page (or JSON under /visitor/api/). The mux's Allow
-// header stays.
+// into the guestbook's page (or JSON under /visitor/api/), and records the
+// route that served r. The mux's Allow header stays.
 func (s *Server) dispatch(h http.Handler, w http.ResponseWriter, r *http.Request) {
-	if _, pattern := s.mux.Handler(r); pattern != "" {
-		h.ServeHTTP(w, r)
-		return
-	}
-	h.ServeHTTP(&muxErrorWriter{ResponseWriter: w, replace: func(code int) {
+	h.ServeHTTP(page.MuxErrors(w, r, func(code int) {
 		err := errNoRoute
 		if code == http.StatusMethodNotAllowed {
 			err = errMethod
 		}
 		s.fail(w, r, fmt.Errorf("%s %s: %w", r.Method, r.URL.Path, err))
-	}}, r)
-}
-
-// muxErrorWriter replaces a 404 or 405 written by the mux with replace's
-// response.
-type muxErrorWriter struct {
-	http.ResponseWriter
-	replace  func(code int)
-	replaced bool
-}
-
-func (w *muxErrorWriter) WriteHeader(code int) {
-	if code == http.StatusNotFound || code == http.StatusMethodNotAllowed {
-		w.replaced = true
-		w.replace(code)
-		return
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *muxErrorWriter) Write(p []byte) (int, error) {
-	if w.replaced {
-		return len(p), nil
-	}
-	return w.ResponseWriter.Write(p)
+	}), r)
+	reqlog.SetRoute(r.Context(), r.Pattern)
 }
 
 var (
@@ -92,6 +67,7 @@ var (
 	errTooLarge    = errors.New("request body too large")
 	errNoRoute     = errors.New("no such page")
 	errMethod      = errors.New("method not allowed")
+	errDraining    = errors.New("draining")
 )
 
 // badRequest is a malformed request: 400 with its message.

@@ -2,13 +2,16 @@ package app
 
 import (
 	"bytes"
+	"fmt"
 	"html/template"
+	"io"
 	"net/http"
 	"strconv"
 	"sync"
 
 	"github.com/guestbook/guestbook/assets"
 	"github.com/guestbook/guestbook/store"
+	"github.com/guestbook/guestbook/tier/forwarded"
 	"github.com/guestbook/guestbook/tier/page"
 )
 
@@ -41,16 +44,14 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	key := headerKey{page: name, lang: v.Lang, title: v.Title, nav: v.Nav, switchURL: v.SwitchURL}
 	v.Header, err = s.headers.get(key, func() (template.HTML, error) { return page.ExecuteHeader(s.pages[name], v) })
 	if err != nil {
-		s.opts.Log.Error("render page header", "page", name, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		s.renderFailed(w, r, name, fmt.Errorf("render the header of page %s: %w", name, err))
 		return
 	}
 	buf := pageBuffers.Get().(*bytes.Buffer)
 	defer putPageBuffer(buf)
 	buf.Reset()
 	if err := page.ExecuteInto(buf, s.pages[name], v); err != nil {
-		s.opts.Log.Error("render page", "page", name, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		s.renderFailed(w, r, name, fmt.Errorf("render page %s: %w", name, err))
 		return
 	}
 	h := w.Header()
@@ -59,6 +60,28 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	h.Set("Cache-Control", "private, no-cache")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes()) // copied or sent before Write returns: the buffer can go back
+}
+
+// renderFailed hands a page that could not be rendered to fail, as a 500.
+// The error page itself failing is the one case fail can't answer with a
+// page: it gets the plain last resort.
+func (s *Server) renderFailed(w http.ResponseWriter, r *http.Request, name string, err error) {
+	if name != "error" {
+		s.fail(w, r, err)
+		return
+	}
+	s.opts.Log.Error("request failed", "method", r.Method, "path", r.URL.Path,
+		"request_id", forwarded.From(r.Context()).ID, "err", err)
+	lastResort(w, "text/plain; charset=utf-8", "internal error\n")
+}
+
+// lastResort answers 500 with body when even the error answer could not be
+// made.
+func lastResort(w http.ResponseWriter, contentType, body string) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusInternalServerError)
+	io.WriteString(w, body)
 }
 
 // headerKey is everything the part of a page before <main> depends on (see

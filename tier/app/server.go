@@ -51,6 +51,9 @@ type Options struct {
 	// InProcessWeb says the web tier runs in this process (role all) and
 	// reaches this tier with no hop: the path's web instance is this one.
 	InProcessWeb bool
+	// Draining reports that the process is shutting down: /readyz answers
+	// 503 while requests are still served. Never when nil.
+	Draining func() bool
 }
 
 // Observer hears what the app tier does, for metrics.
@@ -65,14 +68,6 @@ type noObserver struct{}
 func (noObserver) EntryCreated()     {}
 func (noObserver) EntryDeleted()     {}
 func (noObserver) ValidationFailed() {}
-
-// Route names the route pattern r matches, for metrics, or "unmatched".
-func (s *Server) Route(r *http.Request) string {
-	if _, pattern := s.mux.Handler(r); pattern != "" {
-		return pattern
-	}
-	return "unmatched"
-}
 
 // Server is the application tier's http.Handler.
 type Server struct {
@@ -100,6 +95,9 @@ func New(entries Entries, opts Options) *Server {
 	}
 	if opts.Observer == nil {
 		opts.Observer = noObserver{}
+	}
+	if opts.Draining == nil {
+		opts.Draining = func() bool { return false }
 	}
 	s := &Server{entries: entries, opts: opts, mux: http.NewServeMux(), self: hops.Of(opts.Instance)}
 	s.appHop = []string{s.self.Header()}[:1:1]

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/guestbook/guestbook/config"
-	"github.com/guestbook/guestbook/store"
 )
 
 // The headers of the path, one per hop. The web tier sends Guestbook-Web to
@@ -84,10 +83,19 @@ func ParseInstance(v string) (Instance, bool) {
 	return i, true
 }
 
-// DBHeader is the Guestbook-Db value of the server that answered:
-// "replica-1; role=replica; lag=0.042", the lag in seconds.
-func DBHeader(s store.Server) string {
-	return s.Name + "; role=" + s.Role + "; lag=" + Seconds(s.Lag)
+// DB is the database server that answered a request's last query, as the
+// path shows it: the app tier fills it from the store, so that this package,
+// and the web tier that shares it, never needs the store.
+type DB struct {
+	Name string        // database.primary_name or replica_names: never a host
+	Role string        // "primary" or "replica"
+	Lag  time.Duration // a replica's lag at its last check; 0 for the primary
+}
+
+// Header is the Guestbook-Db value: "replica-1; role=replica; lag=0.042",
+// the lag in seconds.
+func (d DB) Header() string {
+	return d.Name + "; role=" + d.Role + "; lag=" + Seconds(d.Lag)
 }
 
 // Seconds writes d in seconds with at most three decimals: "0.042", "0".
@@ -102,7 +110,7 @@ func Seconds(d time.Duration) string {
 type Path struct {
 	Web Instance
 	App Instance
-	DB  store.Server
+	DB  DB
 }
 
 // DBLag is the database server's lag in seconds, as the footer shows it.

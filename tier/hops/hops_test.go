@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/guestbook/guestbook/config"
-	"github.com/guestbook/guestbook/store"
 )
 
 func TestAnInstanceHopIsItsIdThenEachParameterThatIsSet(t *testing.T) {
@@ -61,16 +60,16 @@ func TestParseInstanceRefusesWhatCouldPutMoreThanWordsOnAPage(t *testing.T) {
 
 func TestTheDatabaseHopNamesTheServerItsRoleAndItsLagInSeconds(t *testing.T) {
 	tests := []struct {
-		s    store.Server
+		db   DB
 		want string
 	}{
-		{store.Server{Name: "replica-1", Role: store.RoleReplica, Lag: 42 * time.Millisecond}, "replica-1; role=replica; lag=0.042"},
-		{store.Server{Name: "db-seoul-c", Role: store.RoleReplica, Lag: 1500*time.Millisecond + 400*time.Microsecond}, "db-seoul-c; role=replica; lag=1.5"},
-		{store.Server{Name: "primary", Role: store.RolePrimary}, "primary; role=primary; lag=0"},
+		{DB{Name: "replica-1", Role: "replica", Lag: 42 * time.Millisecond}, "replica-1; role=replica; lag=0.042"},
+		{DB{Name: "db-seoul-c", Role: "replica", Lag: 1500*time.Millisecond + 400*time.Microsecond}, "db-seoul-c; role=replica; lag=1.5"},
+		{DB{Name: "primary", Role: "primary"}, "primary; role=primary; lag=0"},
 	}
 	for _, tt := range tests {
-		if got := DBHeader(tt.s); got != tt.want {
-			t.Errorf("DBHeader(%+v) = %q, want %q", tt.s, got, tt.want)
+		if got := tt.db.Header(); got != tt.want {
+			t.Errorf("%+v.Header() = %q, want %q", tt.db, got, tt.want)
 		}
 	}
 }

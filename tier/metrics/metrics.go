@@ -82,26 +82,17 @@ func (m *Metrics) Handler() http.Handler {
 // Register adds a collector (the upstream pool's or the store's).
 func (m *Metrics) Register(c prometheus.Collector) { m.reg.MustRegister(c) }
 
-// Router names the route pattern a request matches, such as
-// "GET /visitor/visitor_detail/{id}", never the raw path, so that ids can't
-// explode the label set. Requests that match nothing are "unmatched".
-type Router interface {
-	Route(r *http.Request) string
-}
+// Started counts a request in flight until Finished.
+func (m *Metrics) Started() { m.inFlight.Inc() }
 
-// Middleware counts and times every request by its route.
-func (m *Metrics) Middleware(router Router, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		m.inFlight.Inc()
-		defer m.inFlight.Dec()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		route := router.Route(r)
-		next.ServeHTTP(rec, r)
-		method := normalMethod(r.Method)
-		m.requests.WithLabelValues(route, method, strconv.Itoa(rec.status)).Inc()
-		m.duration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
-	})
+// Finished counts and times a request by its route pattern (such as
+// "GET /visitor/visitor_detail/{id}", never the raw path, so that ids can't
+// explode the label set), its method and its status.
+func (m *Metrics) Finished(route, method string, status int, took time.Duration) {
+	m.inFlight.Dec()
+	method = normalMethod(method)
+	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(route, method).Observe(took.Seconds())
 }
 
 // normalMethod keeps the method label bounded: a client can send any word.
@@ -113,19 +104,6 @@ func normalMethod(m string) string {
 	}
 	return "OTHER"
 }
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	r.status = code
-	r.ResponseWriter.WriteHeader(code)
-}
-
-// Unwrap lets http.ResponseController reach the writer underneath (flushes).
-func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // UpstreamResult counts one attempt at upstream (web role).
 func (m *Metrics) UpstreamResult(upstream string, ok bool) {

@@ -3,14 +3,11 @@
 package page
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/guestbook/guestbook/tier/forwarded"
-
-	"github.com/guestbook/guestbook/store"
 )
 
 // Languages of the interface. Korean is for the readers this was made for;
@@ -95,17 +92,6 @@ func T(lang, key string) string {
 		return s
 	}
 	return key
-}
-
-// ProblemText says what is wrong with a field, in lang.
-func ProblemText(lang, field string, p store.Problem) string {
-	switch p {
-	case store.ProblemTooLong:
-		return fmt.Sprintf(T(lang, "problem.too_long"), store.Limit(field))
-	case store.ProblemRequired, store.ProblemInvalidUTF8, store.ProblemControlChar, store.ProblemInvalidEmail:
-		return T(lang, "problem."+string(p))
-	}
-	return string(p)
 }
 
 var messages = map[string]map[string]string{

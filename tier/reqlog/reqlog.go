@@ -1,5 +1,6 @@
 // Package reqlog lets the layers that handle a request add what only they
-// know (such as the upstream the web tier chose) to its one access-log line.
+// know (the route that matched, the upstream the web tier chose) to its one
+// access-log line and its metrics.
 package reqlog
 
 import (
@@ -10,6 +11,7 @@ import (
 // Fields are the access-log fields that inner layers fill in.
 type Fields struct {
 	upstream atomic.Pointer[string]
+	route    atomic.Pointer[string]
 }
 
 type ctxKey struct{}
@@ -33,4 +35,28 @@ func (f *Fields) Upstream() string {
 		return *p
 	}
 	return ""
+}
+
+// SetRoute records the route pattern that served the request (r.Pattern
+// after its mux ran), if ctx carries fields and pattern is not empty. The
+// first call wins: the innermost mux returns first, so in role all the app
+// tier's "GET /visitor/visitor_detail/{id}" is kept, not the web tier's
+// "/visitor/" around it.
+func SetRoute(ctx context.Context, pattern string) {
+	if pattern == "" {
+		return
+	}
+	if f, ok := ctx.Value(ctxKey{}).(*Fields); ok {
+		f.route.CompareAndSwap(nil, &pattern)
+	}
+}
+
+// Route is the route pattern recorded, or "unmatched" when no route served
+// the request: a pattern, never a raw path, so that ids can't explode the
+// metrics' label set.
+func (f *Fields) Route() string {
+	if p := f.route.Load(); p != nil {
+		return *p
+	}
+	return "unmatched"
 }

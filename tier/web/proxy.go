@@ -14,6 +14,7 @@ import (
 
 	"github.com/guestbook/guestbook/tier/forwarded"
 	"github.com/guestbook/guestbook/tier/hops"
+	"github.com/guestbook/guestbook/tier/page"
 	"github.com/guestbook/guestbook/tier/reqlog"
 )
 
@@ -25,48 +26,25 @@ const (
 	ResponseHeaderTimeout = 30 * time.Second
 	IdleConnTimeout       = 90 * time.Second
 	MaxIdleConnsPerHost   = 256
-	// maxBody is the largest request body passed on; it is the app tier's
-	// own limit, and the proxy holds a body whole so it can send it again.
-	maxBody = 64 << 10
 )
 
-// Proxy forwards requests to the pool's upstreams. It retries a request that
+// proxy forwards requests to the pool's upstreams. It retries a request that
 // could not be delivered on another upstream, but never one that an upstream
-// may have begun to act on, so no write is applied twice.
-type Proxy struct {
+// may have begun to act on, so no write is applied twice. Every error it
+// meets goes to fail, the web tier's one error adapter.
+type proxy struct {
 	pool    *Pool
 	trusted forwarded.Trusted
 	rp      *httputil.ReverseProxy
-	log     *slog.Logger
-	// unavailable renders the 502 answer for a request.
-	unavailable func(w http.ResponseWriter, r *http.Request)
-	obs         Observer
-	// webHop is this instance's Guestbook-Web value, made once by New.
+	fail    func(w http.ResponseWriter, r *http.Request, err error)
+	// webHop is this instance's Guestbook-Web value, sent to the app tier.
 	webHop []string
 }
 
-// Observer hears what the proxy does, for metrics.
-type Observer interface {
-	UpstreamResult(upstream string, ok bool) // one attempt at an upstream
-	Retried()                                // a request sent again to another upstream
-	Unavailable()                            // a 502 for want of an upstream
-}
-
-type noObserver struct{}
-
-func (noObserver) UpstreamResult(string, bool) {}
-func (noObserver) Retried()                    {}
-func (noObserver) Unavailable()                {}
-
-// Observe sends the proxy's events to obs.
-func (p *Proxy) Observe(obs Observer) {
-	p.obs = obs
-	p.rp.Transport.(*balancer).obs = obs
-}
-
-// NewProxy builds a proxy over pool. trusted are the networks whose
+// newProxy builds a proxy over pool. trusted are the networks whose
 // forwarded headers are believed.
-func NewProxy(pool *Pool, trusted forwarded.Trusted, log *slog.Logger) *Proxy {
+func newProxy(pool *Pool, trusted forwarded.Trusted, webHop []string, obs Observer,
+	fail func(http.ResponseWriter, *http.Request, error), log *slog.Logger) *proxy {
 	transport := &http.Transport{
 		Proxy:                 nil, // never an HTTP_PROXY between the tiers
 		DialContext:           (&net.Dialer{Timeout: DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
@@ -79,10 +57,10 @@ func NewProxy(pool *Pool, trusted forwarded.Trusted, log *slog.Logger) *Proxy {
 		// asking for gzip and decompressing here.
 		DisableCompression: true,
 	}
-	p := &Proxy{pool: pool, trusted: trusted, log: log, unavailable: plainUnavailable, obs: noObserver{}}
+	p := &proxy{pool: pool, trusted: trusted, fail: fail, webHop: webHop}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:   p.rewrite,
-		Transport: &balancer{pool: pool, next: transport, obs: noObserver{}},
+		Transport: &balancer{pool: pool, next: transport, obs: obs},
 		ErrorLog:  slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		// The client gets this tier's X-Request-Id (forwarded.Middleware set
 		// it); the app tier's copy would be a second one, or another id.
@@ -94,37 +72,31 @@ func NewProxy(pool *Pool, trusted forwarded.Trusted, log *slog.Logger) *Proxy {
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			if r.Context().Err() != nil {
-				// The client went away; nobody reads this. 499 (Nginx's
-				// "client closed request") keeps it out of the 200s in
-				// the access log and the metrics.
-				w.WriteHeader(statusClientClosed)
-				return
+				err = fmt.Errorf("%w: %w", errClientGone, err)
+			} else if !errors.Is(err, errNoUpstream) {
+				err = fmt.Errorf("%w: %w", errUpstream, err)
 			}
-			log.Warn("proxy failed", "path", r.URL.Path, "request_id", forwarded.IDFrom(r.Context()), "err", err)
-			p.obs.Unavailable()
-			p.unavailable(w, r)
+			p.fail(w, r, err)
 		},
 	}
 	return p
 }
 
-// ServeHTTP forwards r. The body is read whole first (it is at most 64 KiB),
-// so a retry sends it again from the start.
-func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if p.pool.Ready(r.Context()) != nil {
-		p.obs.Unavailable()
-		p.unavailable(w, r) // no healthy upstream: answer now, not after dial timeouts
+// ServeHTTP forwards r. The body is read whole first (it is at most
+// page.MaxBodyBytes), so a retry sends it again from the start.
+func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := p.pool.Ready(r.Context()); err != nil {
+		p.fail(w, r, err) // no healthy upstream: answer now, not after dial timeouts
 		return
 	}
 	if r.Body != nil && r.Body != http.NoBody {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, page.MaxBodyBytes))
 		if err != nil {
 			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
-			} else {
-				http.Error(w, "could not read the request body", http.StatusBadRequest)
+			if !errors.As(err, &mbe) {
+				err = fmt.Errorf("read the request body: %w: %w", errBadRequest, err)
 			}
+			p.fail(w, r, err)
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -137,7 +109,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // rewrite sets the headers the app tier reads, as Nginx's proxy_set_header
 // lines in the original did. ReverseProxy has already removed hop-by-hop
 // headers and the client's X-Forwarded-* from pr.Out.
-func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
+func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
 	in, h := pr.In, pr.Out.Header
 	// The app tier checks a browser's Origin against Host: it must see the
 	// Host the browser used, not the upstream's address.
@@ -153,11 +125,7 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	delete(h, hops.HeaderApp)
 	delete(h, hops.HeaderDB)
 	delete(h, hops.HeaderUpstreams)
-	if p.webHop != nil {
-		h[hops.HeaderWeb] = p.webHop
-	} else {
-		delete(h, hops.HeaderWeb)
-	}
+	h[hops.HeaderWeb] = p.webHop
 	if wantsUpstreams(in.URL.Path) {
 		h[hops.HeaderUpstreams] = []string{hops.UpstreamsHeader(p.pool.Describe())}
 	}
@@ -166,7 +134,7 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 }
 
 // maxBufferedBody is the largest answer read whole before it is passed on.
-const maxBufferedBody = 64 << 10
+const maxBufferedBody = 64 << 10 // the size of a long list page, not a request limit
 
 // bufferSmallBody reads an answer of known, small length whole, so that it
 // goes to the client in one write instead of one per segment the upstream's
@@ -279,10 +247,4 @@ func connectionFailed(err error) bool {
 func dialFailed(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op) && op.Op == "dial"
-}
-
-const statusClientClosed = 499
-
-func plainUnavailable(w http.ResponseWriter, _ *http.Request) {
-	http.Error(w, "the application tier is unavailable", http.StatusBadGateway)
 }

@@ -2,12 +2,14 @@ package web_test
 
 import (
 	"bufio"
-	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,9 +17,8 @@ import (
 	"time"
 
 	"github.com/guestbook/guestbook/config"
-	"github.com/guestbook/guestbook/store"
-	"github.com/guestbook/guestbook/store/storetest"
-	"github.com/guestbook/guestbook/tier/app"
+	"github.com/guestbook/guestbook/internal/httpcheck"
+	"github.com/guestbook/guestbook/tier"
 	"github.com/guestbook/guestbook/tier/forwarded"
 	"github.com/guestbook/guestbook/tier/web"
 )
@@ -31,14 +32,14 @@ type front struct {
 
 func newFront(t *testing.T, trusted forwarded.Trusted, upstreams ...string) *front {
 	t.Helper()
-	log := storetest.Logger(t)
+	log := httpcheck.Logger(t)
 	pool, err := web.NewPool(upstreams, time.Second, log)
 	if err != nil {
 		t.Fatalf("NewPool: %v", err)
 	}
 	s, err := web.New(web.Options{
 		Instance: testInstance, Version: "test", Log: log,
-		App: web.NewProxy(pool, trusted, log), Ready: pool.Ready,
+		Upstreams: pool, Trusted: trusted,
 	})
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
@@ -233,41 +234,60 @@ func restart(t *testing.T, url string, h http.Handler) *httptest.Server {
 	return srv
 }
 
-// appServer is the real app tier over its own SQLite database on a real
-// listener, as one app role behind the web tier.
+// appServer is the real app tier, built by the process's own role builder
+// over its own SQLite database, on a real listener: one app role behind the
+// web tier, reached only over HTTP.
 type appServer struct {
 	*httptest.Server
-	db *store.DB
+	apiURL string // a second listener on the same app tier, for reading back
 }
 
 func newAppServer(t *testing.T, id string) *appServer {
 	t.Helper()
-	db, _ := storetest.Open(t, "sqlite")
-	srv := httptest.NewServer(app.New(db, app.Options{
-		Instance: config.Instance{ID: id}, Version: "test", Log: storetest.Logger(t),
-	}))
+	cfg := config.Default()
+	cfg.Instance = config.Instance{ID: id}
+	cfg.Database.Primary = filepath.Join(t.TempDir(), "guestbook.db")
+	role, err := tier.Build(t.Context(), tier.Options{Config: cfg, Role: tier.RoleApp, Version: "test", Log: httpcheck.Logger(t)})
+	if err != nil {
+		t.Fatalf("build the app role: %v", err)
+	}
+	t.Cleanup(func() { role.Close() })
+	srv, api := httptest.NewServer(role.Handler), httptest.NewServer(role.Handler)
 	t.Cleanup(srv.Close)
-	return &appServer{Server: srv, db: db}
+	t.Cleanup(api.Close)
+	return &appServer{Server: srv, apiURL: api.URL}
 }
 
 // contents is how many times each entry content is stored in the app's
-// database.
+// database, as its JSON API lists them. It reads after the server has
+// stopped too: the API is asked on a listener of its own.
 func (a *appServer) contents(t *testing.T) map[string]int {
 	t.Helper()
 	got := map[string]int{}
 	var before int64
 	for {
-		p, err := a.db.ListEntries(context.Background(), before, store.MaxPage)
-		if err != nil {
-			t.Fatalf("list entries of %s: %v", a.URL, err)
+		url := a.apiURL + "/visitor/api/entries?limit=100"
+		if before != 0 {
+			url += "&before=" + strconv.FormatInt(before, 10)
 		}
-		for _, e := range p.Entries {
+		resp, body := httpcheck.Do(t, http.DefaultClient, httpcheck.NewRequest(t, "GET", url, nil))
+		var page struct {
+			Entries []struct {
+				ID      int64  `json:"id"`
+				Content string `json:"content"`
+			} `json:"entries"`
+			NextBefore *int64 `json:"next_before"`
+		}
+		if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), &page) != nil {
+			t.Fatalf("list entries of %s: %d %s", a.URL, resp.StatusCode, short(body))
+		}
+		for _, e := range page.Entries {
 			got[e.Content]++
-			before = e.ID
 		}
-		if len(p.Entries) < store.MaxPage {
+		if page.NextBefore == nil {
 			return got
 		}
+		before = *page.NextBefore
 	}
 }
 

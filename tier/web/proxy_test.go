@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/guestbook/guestbook/store/storetest"
+	"github.com/guestbook/guestbook/internal/httpcheck"
 	"github.com/guestbook/guestbook/tier/web"
 )
 
@@ -35,7 +35,7 @@ func TestNewPoolRejectsMissingOrBadUpstreams(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := web.NewPool(tt.upstreams, time.Second, storetest.Logger(t))
+			p, err := web.NewPool(tt.upstreams, time.Second, httpcheck.Logger(t))
 			if err == nil || !strings.Contains(err.Error(), "web.upstreams") {
 				t.Errorf("NewPool(%q) = %v, %v; want an error naming web.upstreams", tt.upstreams, p, err)
 			}

@@ -5,8 +5,8 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -14,125 +14,146 @@ import (
 
 	"github.com/guestbook/guestbook/assets"
 	"github.com/guestbook/guestbook/config"
+	"github.com/guestbook/guestbook/tier/forwarded"
 	"github.com/guestbook/guestbook/tier/hops"
 	"github.com/guestbook/guestbook/tier/page"
+	"github.com/guestbook/guestbook/tier/reqlog"
 )
 
-// Options are what New needs.
+// Options are what New needs. Exactly one of App and Upstreams says where
+// /visitor/ goes.
 type Options struct {
 	Instance config.Instance
 	Version  string
-	Static   *assets.Static
-	Log      *slog.Logger
-	// App serves /visitor/: the app tier itself (role all) or a proxy to it
-	// (role web).
+	Static   *assets.Static // assets.NewStatic() when nil
+	Log      *slog.Logger   // slog.Default() when nil
+	// App is the app tier in the same process (role all): /visitor/ is
+	// handed to it with no TCP hop.
 	App http.Handler
-	// Ready answers /readyz: nil when this process can serve. Nil means
-	// always ready.
+	// Ready answers /readyz in role all: nil when the app tier can serve.
+	// Nil means always ready. In role web the pool's health answers it.
 	Ready func(context.Context) error
+	// Upstreams are the app tier's instances (role web): /visitor/ is
+	// proxied to them.
+	Upstreams *Pool
+	// Trusted are the networks whose forwarded headers the proxy believes
+	// (web.trusted_proxies).
+	Trusted forwarded.Trusted
+	// Observer hears what the proxy does, for metrics; none when nil.
+	Observer Observer
+	// Draining reports that the process is shutting down: /readyz answers
+	// 503 while requests are still served. Never when nil.
+	Draining func() bool
 }
+
+// Observer hears what the web tier does, for metrics.
+type Observer interface {
+	UpstreamResult(upstream string, ok bool) // one attempt at an upstream
+	Retried()                                // a request sent again to another upstream
+	Unavailable()                            // a 502 for want of an upstream
+}
+
+type noObserver struct{}
+
+func (noObserver) UpstreamResult(string, bool) {}
+func (noObserver) Retried()                    {}
+func (noObserver) Unavailable()                {}
 
 // Server is the web tier's http.Handler.
 type Server struct {
-	opts        Options
-	home        map[string]*assets.Blob // the home page, rendered once per language
-	unavailable map[string][]byte       // the 502 page, rendered once per language
-	mux         *http.ServeMux
-	webHop      []string // this instance's Guestbook-Web value, made once
+	opts       Options
+	app        http.Handler              // opts.App, or the proxy to opts.Upstreams
+	home       map[string]*assets.Blob   // the home page, rendered once per language
+	errorPages map[string]map[int][]byte // fail's pages, rendered once per language and status
+	mux        *http.ServeMux
+	webHop     []string // this instance's Guestbook-Web value, made once
 }
 
-// New renders the home page once per language and builds the routes.
+// New renders the web tier's pages once per language, builds the proxy
+// when it has upstreams, and the routes.
 func New(opts Options) (*Server, error) {
+	if (opts.App == nil) == (opts.Upstreams == nil) {
+		return nil, errors.New("web: exactly one of an in-process app tier and upstreams must be given")
+	}
 	if opts.Static == nil {
 		opts.Static = assets.NewStatic()
 	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	hop := hops.Of(opts.Instance)
-	s := &Server{opts: opts, home: map[string]*assets.Blob{}, unavailable: map[string][]byte{}, mux: http.NewServeMux(),
-		webHop: []string{hop.Header()}[:1:1]}
-	tmpl := page.Parse(opts.Static, nil, "web/index.html", "web/unavailable.html")
-	// The web tier's own pages are the same bytes for every request, made
-	// here once: their path is this instance alone, since they go no
-	// further. The home page fetches nothing more with a script: what it
-	// would show is the path of another request, which the guestbook pages
-	// and the topology page show as their own.
-	path := hops.Path{Web: hop}
-	for _, lang := range []string{page.Ko, page.En} {
-		home := &url.URL{Path: "/"}
-		v := page.NewView(lang, home, opts.Instance, opts.Version, page.T(lang, "web.title"), "home", nil)
-		v.Path = path
-		body, err := page.Execute(tmpl["web/index.html"], v)
-		if err != nil {
-			return nil, fmt.Errorf("render home page: %w", err)
-		}
-		s.home[lang] = assets.NewBlob(body, "text/html; charset=utf-8")
-		v = page.NewView(lang, home, opts.Instance, opts.Version, page.T(lang, "web.unavailable.title"), "", nil)
-		v.Path = path
-		if s.unavailable[lang], err = page.Execute(tmpl["web/unavailable.html"], v); err != nil {
-			return nil, fmt.Errorf("render 502 page: %w", err)
-		}
+	if opts.Observer == nil {
+		opts.Observer = noObserver{}
 	}
-	if p, ok := opts.App.(*Proxy); ok {
-		p.unavailable = s.serveUnavailable
-		p.webHop = s.webHop
+	if opts.Draining == nil {
+		opts.Draining = func() bool { return false }
+	}
+	hop := hops.Of(opts.Instance)
+	s := &Server{opts: opts, home: map[string]*assets.Blob{}, errorPages: map[string]map[int][]byte{},
+		mux: http.NewServeMux(), webHop: []string{hop.Header()}[:1:1]}
+	if err := s.renderPages(hop); err != nil {
+		return nil, err
+	}
+	s.app = opts.App
+	if opts.Upstreams != nil {
+		s.app = newProxy(opts.Upstreams, opts.Trusted, s.webHop, opts.Observer, s.fail, opts.Log)
+		s.opts.Ready = opts.Upstreams.Ready
 	}
 	s.routes()
 	return s, nil
 }
 
-// serveUnavailable answers 502 when no app tier upstream can take a request:
-// JSON under /visitor/api/, a page in the reader's language otherwise.
-func (s *Server) serveUnavailable(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	page.SetSecurityHeaders(h)
-	h.Set("Cache-Control", "no-store")
-	h.Set("Retry-After", "5")
-	if strings.HasPrefix(r.URL.Path, "/visitor/api/") {
-		h.Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(http.StatusBadGateway)
-		io.WriteString(w, `{"error":"the application tier is unavailable"}`+"\n")
-		return
-	}
-	page.SetHTMLHeaders(h)
-	w.WriteHeader(http.StatusBadGateway)
-	w.Write(s.unavailable[page.Lang(r)])
-}
-
-func (s *Server) routes() {
-	s.mux.HandleFunc("GET /{$}", s.handleHome)
-	s.mux.Handle("GET /static/", s.opts.Static)
-	s.mux.Handle("GET /favicon.ico", s.opts.Static)
-	s.mux.Handle("/visitor/", s.withWebHop(s.opts.App))
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { page.WriteHealth(w, nil, "") })
-	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
-}
-
-// Route names the route pattern r matches, for metrics: the app tier's own
-// when it runs in-process and can say, "unmatched" for nothing.
-func (s *Server) Route(r *http.Request) string {
-	_, pattern := s.mux.Handler(r)
-	if pattern == "/visitor/" {
-		if router, ok := s.opts.App.(interface{ Route(*http.Request) string }); ok {
-			return router.Route(r)
+// renderPages makes the web tier's own pages, the same bytes for every
+// request of a language: the home page and the error pages. Their path is
+// this instance alone, since they go no further. The home page fetches
+// nothing more with a script: what it would show is the path of another
+// request, which the guestbook pages and the topology page show as their
+// own.
+func (s *Server) renderPages(hop hops.Instance) error {
+	tmpl := page.Parse(s.opts.Static, nil, "web/index.html", "web/error.html")
+	path := hops.Path{Web: hop}
+	home := &url.URL{Path: "/"}
+	for _, lang := range []string{page.Ko, page.En} {
+		v := page.NewView(lang, home, s.opts.Instance, s.opts.Version, page.T(lang, "web.title"), "home", nil)
+		v.Path = path
+		body, err := page.Execute(tmpl["web/index.html"], v)
+		if err != nil {
+			return fmt.Errorf("render home page: %w", err)
+		}
+		s.home[lang] = assets.NewBlob(body, "text/html; charset=utf-8")
+		s.errorPages[lang] = map[int][]byte{}
+		for _, status := range failStatuses {
+			data := errorPage{Status: status, Heading: failTitle(lang, status), Message: failMessage(lang, status)}
+			v := page.NewView(lang, home, s.opts.Instance, s.opts.Version, data.Heading, "", data)
+			v.Path = path
+			if s.errorPages[lang][status], err = page.Execute(tmpl["web/error.html"], v); err != nil {
+				return fmt.Errorf("render %d page: %w", status, err)
+			}
 		}
 	}
-	if pattern == "" {
-		return "unmatched"
-	}
-	return pattern
+	return nil
 }
 
 // ServeHTTP serves the web tier. Its own pages get the security headers; the
 // app tier's (under /visitor/) come with their own, and static files carry
 // nosniff alone (a policy for a stylesheet or an image protects nothing, and
-// every header costs on the hottest path).
+// every header costs on the hottest path). A path that is not clean is
+// refused before the mux would redirect it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := uncleanPath(r); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if p := r.URL.Path; !strings.HasPrefix(p, "/visitor/") && !strings.HasPrefix(p, "/static/") && p != "/favicon.ico" {
 		page.SetSecurityHeaders(w.Header())
 	}
-	s.mux.ServeHTTP(w, r)
+	s.mux.ServeHTTP(page.MuxErrors(w, r, func(code int) {
+		err := errNotFound
+		if code == http.StatusMethodNotAllowed {
+			err = errMethod
+		}
+		s.fail(w, r, fmt.Errorf("%s %s: %w", r.Method, r.URL.Path, err))
+	}), r)
+	reqlog.SetRoute(r.Context(), r.Pattern)
 }
 
 var (
@@ -150,17 +171,26 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 	s.home[page.Lang(r)].Serve(w, r, cachePrivate)
 }
 
-// withWebHop answers every /visitor/ request with this instance's
-// Guestbook-Web, whether the app tier is reached through the proxy or
-// in-process; the app tier adds Guestbook-App and Guestbook-Db.
-func (s *Server) withWebHop(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header()[hops.HeaderWeb] = s.webHop
-		next.ServeHTTP(w, r)
-	})
+// handleApp passes a /visitor/ request to the app tier, in-process or
+// through the proxy, and answers it with this instance's Guestbook-Web; the
+// app tier adds Guestbook-App and Guestbook-Db.
+func (s *Server) handleApp(w http.ResponseWriter, r *http.Request) {
+	w.Header()[hops.HeaderWeb] = s.webHop
+	s.app.ServeHTTP(w, r)
 }
 
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	page.WriteHealth(w, nil, "")
+}
+
+// handleReadyz answers 200 while the web tier can serve /visitor/ (role web:
+// an upstream is healthy; role all: the app tier is ready), and 503 while
+// it can't or while the process drains.
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Draining() {
+		page.WriteHealth(w, errDraining, "draining")
+		return
+	}
 	var err error
 	if s.opts.Ready != nil {
 		err = s.opts.Ready(r.Context())
@@ -170,3 +200,5 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	}
 	page.WriteHealth(w, err, "not ready")
 }
+
+var errDraining = errors.New("draining")

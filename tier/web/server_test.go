@@ -17,7 +17,7 @@ import (
 
 	"github.com/guestbook/guestbook/assets"
 	"github.com/guestbook/guestbook/config"
-	"github.com/guestbook/guestbook/store/storetest"
+	"github.com/guestbook/guestbook/internal/httpcheck"
 	"github.com/guestbook/guestbook/tier/web"
 )
 
@@ -327,7 +327,7 @@ func newServer(t *testing.T, opts web.Options) (*httptest.Server, *fakeApp) {
 		opts.Instance = testInstance
 	}
 	opts.Version = "test"
-	opts.Log = storetest.Logger(t)
+	opts.Log = httpcheck.Logger(t)
 	app := &fakeApp{}
 	if opts.App == nil {
 		opts.App = app

@@ -6,32 +6,42 @@ import (
 	"time"
 
 	"github.com/guestbook/guestbook/tier/forwarded"
+	"github.com/guestbook/guestbook/tier/metrics"
 	"github.com/guestbook/guestbook/tier/reqlog"
 )
 
-// accessLog writes one line per request: method, path, status, bytes,
-// duration, the client's address (from forwarded headers only when a trusted
-// proxy sent them), the request id that follows it across tiers, and, in the
-// web role, the upstream that answered.
-func accessLog(log *slog.Logger, next http.Handler) http.Handler {
+// observe is the one middleware that watches every request, with one
+// recorder of its answer: it counts and times the request in the metrics
+// and writes its one access-log line. The route is the pattern that
+// matched, recorded by the tier's mux as it served the request (reqlog), so
+// neither needs a route match of its own.
+//
+// The line holds method, path, status, bytes, duration, the client's
+// address (from forwarded headers only when a trusted proxy sent them), the
+// request id that follows it across tiers, and, in the web role, the
+// upstream that answered.
+func observe(log *slog.Logger, m *metrics.Metrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !log.Enabled(r.Context(), slog.LevelInfo) {
-			next.ServeHTTP(w, r) // no line to write: skip the bookkeeping too
-			return
-		}
 		start := time.Now()
+		m.Started()
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		fields := &reqlog.Fields{}
 		next.ServeHTTP(rec, r.WithContext(reqlog.With(r.Context(), fields)))
-		info := forwarded.From(r.Context())
-		attrs := []any{"method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"bytes", rec.bytes, "duration", time.Since(start), "client", info.Client, "request_id", info.ID}
-		if up := fields.Upstream(); up != "" {
-			attrs = append(attrs, "upstream", up)
-		}
+		took := time.Since(start)
+		m.Finished(fields.Route(), r.Method, rec.status, took)
+
 		level := slog.LevelInfo
 		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 			level = slog.LevelDebug // a balancer asks every few seconds: not news
+		}
+		if !log.Enabled(r.Context(), level) {
+			return
+		}
+		info := forwarded.From(r.Context())
+		attrs := []any{"method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"bytes", rec.bytes, "duration", took, "client", info.Client, "request_id", info.ID}
+		if up := fields.Upstream(); up != "" {
+			attrs = append(attrs, "upstream", up)
 		}
 		log.Log(r.Context(), level, "request", attrs...)
 	})

@@ -1,0 +1,171 @@
+package tier
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/guestbook/guestbook/assets"
+	"github.com/guestbook/guestbook/config"
+	"github.com/guestbook/guestbook/store"
+	"github.com/guestbook/guestbook/tier/app"
+	"github.com/guestbook/guestbook/tier/forwarded"
+	"github.com/guestbook/guestbook/tier/metrics"
+	"github.com/guestbook/guestbook/tier/web"
+)
+
+// Role is one role built whole: the handler it serves, the jobs that run
+// beside it (health checks, the store's heartbeat and failover), its
+// metrics, and the store it holds open. Open listens, wraps the handler and
+// runs the jobs; a test can serve Handler on a listener of its own.
+type Role struct {
+	Handler http.Handler
+	Jobs    []func(context.Context)
+	Metrics *metrics.Metrics
+	// Trusted are the networks whose forwarded headers the role's edge
+	// believes: web.trusted_proxies, or app.trusted_proxies in role app.
+	Trusted forwarded.Trusted
+	// draining is set while the process drains: both tiers' /readyz
+	// answer 503 then.
+	draining atomic.Bool
+	static   *assets.Static // shared by both tiers in role all
+	db       *store.DB
+}
+
+// builders build each role.
+var builders = map[string]func(context.Context, Options, *Role) error{
+	RoleApp: buildApp,
+	RoleWeb: buildWeb,
+	RoleAll: buildAll,
+}
+
+// Build builds the role opts names. On error nothing is left open.
+func Build(ctx context.Context, opts Options) (_ *Role, err error) {
+	build, ok := builders[opts.Role]
+	if !ok {
+		return nil, fmt.Errorf("--role: %q is not web, app or all", opts.Role)
+	}
+	r := &Role{Metrics: metrics.New(opts.Version, opts.Commit), static: assets.NewStatic()}
+	if err := build(ctx, opts, r); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// Close releases the role's store.
+func (r *Role) Close() error {
+	if r.db != nil {
+		return r.db.Close()
+	}
+	return nil
+}
+
+// buildApp is the app tier over its store, believing the web tier in front
+// of it from app.trusted_proxies.
+func buildApp(ctx context.Context, opts Options, r *Role) (err error) {
+	if r.Trusted, err = forwarded.ParseTrusted(opts.Config.App.TrustedProxies); err != nil {
+		return err
+	}
+	appTier, err := openApp(ctx, opts, r, app.Options{TrustedProxies: r.Trusted})
+	if err != nil {
+		return err
+	}
+	r.Handler = appTier
+	return nil
+}
+
+// buildAll is both tiers in one process: the web tier calls the app tier
+// in-process, with no TCP hop.
+func buildAll(ctx context.Context, opts Options, r *Role) (err error) {
+	cfg := opts.Config
+	if r.Trusted, err = forwarded.ParseTrusted(cfg.Web.TrustedProxies); err != nil {
+		return err
+	}
+	appTier, err := openApp(ctx, opts, r, app.Options{InProcessWeb: true})
+	if err != nil {
+		return err
+	}
+	if len(cfg.Web.Upstreams) > 0 {
+		opts.Log.Warn("role all serves the app tier in-process; web.upstreams is ignored")
+	}
+	r.Handler, err = web.New(web.Options{
+		Instance: cfg.Instance, Version: opts.shownVersion(), Static: r.static, Log: opts.Log,
+		App: appTier, Ready: appTier.Ready, Draining: r.draining.Load,
+	})
+	return err
+}
+
+// buildWeb is the static site and a health-checked proxy to the app tier's
+// upstreams, whose checks run as one of the role's jobs.
+func buildWeb(ctx context.Context, opts Options, r *Role) (err error) {
+	cfg := opts.Config
+	if r.Trusted, err = forwarded.ParseTrusted(cfg.Web.TrustedProxies); err != nil {
+		return err
+	}
+	pool, err := web.NewPool(cfg.Web.Upstreams, min(cfg.Web.HealthInterval, time.Second), opts.Log)
+	if err != nil {
+		return err
+	}
+	r.Jobs = append(r.Jobs, func(ctx context.Context) { pool.Run(ctx, cfg.Web.HealthInterval) })
+	r.Metrics.Register(metrics.NewUpstreamCollector(func() []metrics.Upstream {
+		var list []metrics.Upstream
+		for _, u := range pool.Upstreams() {
+			list = append(list, u)
+		}
+		return list
+	}))
+	r.Handler, err = web.New(web.Options{
+		Instance: cfg.Instance, Version: opts.shownVersion(), Static: r.static, Log: opts.Log,
+		Upstreams: pool, Trusted: r.Trusted, Observer: r.Metrics, Draining: r.draining.Load,
+	})
+	return err
+}
+
+// openApp opens the store and builds the app tier over it with what roles
+// app and all share; extra says how the web tier in front is known.
+func openApp(ctx context.Context, opts Options, r *Role, extra app.Options) (*app.Server, error) {
+	cfg := opts.Config
+	// One clock for the app tier and its store, so that both agree on what
+	// day it is.
+	now := time.Now
+	db, err := openStore(ctx, cfg.Database, opts.Migrate, store.Options{Log: opts.Log, Now: now})
+	if err != nil {
+		return nil, err
+	}
+	r.db = db
+	r.Jobs = append(r.Jobs, db.Run) // heartbeat, replica health, failover
+	r.Metrics.Register(metrics.NewStoreCollector(db))
+	extra.Instance, extra.AdminToken, extra.Version = cfg.Instance, cfg.App.AdminToken, opts.shownVersion()
+	extra.Static, extra.Log, extra.Now = r.static, opts.Log, now
+	extra.ReadYourWrites, extra.Observer, extra.Draining = cfg.Database.ReadYourWrites, r.Metrics, r.draining.Load
+	return app.New(db, extra), nil
+}
+
+// openStore migrates when asked (or on SQLite, so that the embedded default
+// needs no step of its own), opens the store, and refuses a schema that is
+// behind this binary.
+func openStore(ctx context.Context, cfg config.Database, migrate bool, opts store.Options) (*store.DB, error) {
+	if migrate || cfg.Driver == "sqlite" {
+		mg, err := store.OpenMigrator(ctx, cfg, opts.Log)
+		if err != nil {
+			return nil, err
+		}
+		err = mg.Up(ctx)
+		mg.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	db, err := store.Open(ctx, cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.CheckSchema(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}

@@ -1,0 +1,135 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/guestbook/guestbook/tier/forwarded"
+	"github.com/guestbook/guestbook/tier/page"
+)
+
+// The web tier's coded errors. Whatever goes wrong on the way to an answer
+// is one of these, wrapped with its context, and fail turns it into a
+// status and a page (or JSON under /visitor/api/).
+var (
+	// errNoUpstream (upstream.go): no app tier upstream could take the
+	// request (502).
+	// errUpstream: the chosen upstream failed before answering (502).
+	errUpstream = errors.New("the app tier upstream failed")
+	// errTooLarge: the body is over page.MaxBodyBytes (413).
+	errTooLarge = errors.New("request body too large")
+	// errBadRequest: the request can't be read or its path is not one a
+	// browser sends (400).
+	errBadRequest = errors.New("malformed request")
+	// errNotFound and errMethod: the mux has no such route (404), or not for
+	// this method (405).
+	errNotFound = errors.New("no such page")
+	errMethod   = errors.New("method not allowed")
+	// errClientGone: the client closed the connection before the answer.
+	// Nobody reads what is written; 499 (Nginx's "client closed request")
+	// keeps it out of the 200s in the access log and the metrics.
+	errClientGone = errors.New("client closed the request")
+)
+
+// statusClientClosed is Nginx's status for a request its client gave up on.
+const statusClientClosed = 499
+
+// statusOf maps the coded errors to HTTP statuses.
+func statusOf(err error) int {
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.Is(err, errClientGone):
+		return statusClientClosed
+	case errors.Is(err, errNoUpstream), errors.Is(err, errUpstream):
+		return http.StatusBadGateway
+	case errors.Is(err, errTooLarge), errors.As(err, &mbe):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, errBadRequest):
+		return http.StatusBadRequest
+	case errors.Is(err, errNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, errMethod):
+		return http.StatusMethodNotAllowed
+	}
+	return http.StatusInternalServerError
+}
+
+// failStatuses are the statuses the web tier answers with, each page made
+// once per language at start.
+var failStatuses = []int{http.StatusBadRequest, http.StatusNotFound, http.StatusMethodNotAllowed,
+	http.StatusRequestEntityTooLarge, http.StatusInternalServerError, http.StatusBadGateway}
+
+// fail is the web tier's one place that turns an error into an answer: a
+// page in the reader's language, or JSON under /visitor/api/. It logs only
+// what an operator must hear of (a failing app tier, a bug), once, here.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := statusOf(err)
+	switch status {
+	case statusClientClosed:
+		w.WriteHeader(status)
+		return
+	case http.StatusBadGateway:
+		s.opts.Observer.Unavailable()
+		s.opts.Log.Warn("app tier unavailable", "method", r.Method, "path", r.URL.Path,
+			"request_id", forwarded.IDFrom(r.Context()), "err", err)
+	case http.StatusInternalServerError:
+		s.opts.Log.Error("request failed", "method", r.Method, "path", r.URL.Path,
+			"request_id", forwarded.IDFrom(r.Context()), "err", err)
+	}
+	h := w.Header()
+	page.SetSecurityHeaders(h)
+	h.Set("Cache-Control", "no-store")
+	if status == http.StatusBadGateway {
+		h.Set("Retry-After", "5")
+	}
+	if isAPI(r) {
+		h.Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(status)
+		io.WriteString(w, `{"error":`+strconv.Quote(failMessage(page.En, status))+"}\n")
+		return
+	}
+	page.SetHTMLHeaders(h)
+	w.WriteHeader(status)
+	w.Write(s.errorPages[page.Lang(r)][status])
+}
+
+// failMessage is what an error page or the API says of status, in lang.
+func failMessage(lang string, status int) string {
+	if status == http.StatusBadGateway {
+		return page.T(lang, "web.unavailable.text")
+	}
+	return page.T(lang, "error."+strconv.Itoa(status))
+}
+
+// failTitle is an error page's heading.
+func failTitle(lang string, status int) string {
+	if status == http.StatusBadGateway {
+		return page.T(lang, "web.unavailable.title")
+	}
+	return page.T(lang, "error.title")
+}
+
+// errorPage is the data of the web tier's error page.
+type errorPage struct {
+	Status  int
+	Heading string
+	Message string
+}
+
+// uncleanPath refuses a path that is not the clean form of itself
+// ("/static/../go.mod", "//x", "/a/./b", or any of them percent-encoded),
+// before ServeMux would answer it with a redirect to the cleaned path: a
+// browser never sends one, and a redirect would walk a scanner to a file it
+// should not learn exists.
+func uncleanPath(r *http.Request) error {
+	if page.CleanPath(r.URL.Path) {
+		return nil
+	}
+	return fmt.Errorf("path %q: %w", r.URL.Path, errBadRequest)
+}
+
+func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/visitor/api/") }
