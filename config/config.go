@@ -142,7 +142,7 @@ func Default() Config {
 		Web: Web{Listen: ":8080", HealthInterval: 2 * time.Second},
 		App: App{Listen: ":8081"},
 		Database: Database{
-			Driver:          "sqlite",
+			Driver:          SQLite.Name,
 			Primary:         "guestbook.db",
 			PrimaryName:     "primary",
 			ConnectTimeout:  30 * time.Second,
@@ -193,14 +193,13 @@ func (c Config) Validate() error {
 	if err := checkNetworks("app.trusted_proxies", c.App.TrustedProxies); err != nil {
 		return err
 	}
-	switch c.Database.Driver {
-	case "sqlite":
-		if len(c.Database.Replicas) > 0 {
-			return fmt.Errorf("database.replicas: replicas need database.driver mysql")
-		}
-	case "mysql":
-	default:
-		return fmt.Errorf("database.driver: %q is not sqlite or mysql", c.Database.Driver)
+	dialect, err := LookupDialect(c.Database.Driver)
+	if err != nil {
+		return err
+	}
+	if !dialect.Replicated && len(c.Database.Replicas) > 0 {
+		return fmt.Errorf("database.replicas: replicas need database.driver %s",
+			dialectNames(func(d Dialect) bool { return d.Replicated }))
 	}
 	if strings.TrimSpace(c.Database.Primary) == "" {
 		return fmt.Errorf("database.primary: must be set")

@@ -71,9 +71,10 @@ func (d Database) checkNames() error {
 }
 
 // candidateCount is how many primary candidates database.primary lists: one
-// for SQLite, each comma-separated DSN for MySQL.
+// for a driver that does not replicate, each comma-separated DSN for one
+// that does.
 func (d Database) candidateCount() int {
-	if d.Driver != "mysql" {
+	if !d.Dialect().Replicated {
 		return 1
 	}
 	n := 0

@@ -25,7 +25,7 @@ import (
 // written: see ReadPrimary). Every method says by its call whether it reads
 // (db.read) or writes (db.write), so the routing can be read off the code.
 type DB struct {
-	driver     string
+	dialect    dialect
 	cfg        config.Database
 	candidates []*backend // primary candidates, in configuration order
 	replicas   []*replica
@@ -77,7 +77,7 @@ func Open(ctx context.Context, cfg config.Database, opts Options) (_ *DB, err er
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	db := &DB{driver: cfg.Driver, cfg: cfg, lost: make(chan struct{}, 1), log: opts.Log, now: opts.Now}
+	db := &DB{dialect: d, cfg: cfg, lost: make(chan struct{}, 1), log: opts.Log, now: opts.Now}
 	defer func() {
 		if err != nil {
 			db.Close()
@@ -111,7 +111,7 @@ func Open(ctx context.Context, cfg config.Database, opts Options) (_ *DB, err er
 // splitCandidates reads database.primary: one DSN, or several (for MySQL)
 // separated by commas, of which the writable one is the writer.
 func splitCandidates(primary string, d dialect) []string {
-	if d.name != "mysql" {
+	if !d.Replicated {
 		return []string{primary}
 	}
 	var out []string

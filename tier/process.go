@@ -263,7 +263,7 @@ func (p *Process) openWeb(cfg config.Config, opts Options, static *assets.Static
 // needs no step of its own), opens the store, and refuses a schema that is
 // behind this binary.
 func openStore(ctx context.Context, cfg config.Database, migrate bool, opts store.Options) (*store.DB, error) {
-	if migrate || cfg.Driver == "sqlite" {
+	if migrate || cfg.Dialect().MigratesItself {
 		mg, err := store.OpenMigrator(ctx, cfg, opts.Log)
 		if err != nil {
 			return nil, err
