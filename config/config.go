@@ -201,7 +201,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("database.replicas: replicas need database.driver %s",
 			dialectNames(func(d Dialect) bool { return d.Replicated }))
 	}
-	if strings.TrimSpace(c.Database.Primary) == "" {
+	if len(c.Database.Candidates()) == 0 {
 		return fmt.Errorf("database.primary: must be set")
 	}
 	if err := c.Database.checkNames(); err != nil {

@@ -86,7 +86,7 @@ func OpenMigrator(ctx context.Context, cfg config.Database, log *slog.Logger) (*
 // writableCandidate picks, among database.primary's candidates, the one that
 // is writable (the only one when there is one). Migrations run there alone.
 func writableCandidate(ctx context.Context, d dialect, cfg config.Database, log *slog.Logger) (dsn, host string, err error) {
-	candidates := splitCandidates(cfg.Primary, d)
+	candidates := cfg.Candidates()
 	if len(candidates) == 1 {
 		if dsn, host, err = d.dsn(candidates[0]); err != nil {
 			return "", "", fmt.Errorf("database.primary: %w", err)
