@@ -6,10 +6,7 @@ package config
 import (
 	"fmt"
 	"net"
-	"net/netip"
-	"net/url"
 	"os"
-	"strings"
 	"time"
 )
 
@@ -142,7 +139,7 @@ func Default() Config {
 		Web: Web{Listen: ":8080", HealthInterval: 2 * time.Second},
 		App: App{Listen: ":8081"},
 		Database: Database{
-			Driver:          "sqlite",
+			Driver:          SQLite.Name,
 			Primary:         "guestbook.db",
 			PrimaryName:     "primary",
 			ConnectTimeout:  30 * time.Second,
@@ -167,16 +164,8 @@ func (c Config) Validate() error {
 	if err := checkListen("app.listen", c.App.Listen); err != nil {
 		return err
 	}
-	seen := map[string]bool{}
-	for _, u := range c.Web.Upstreams {
-		if err := checkBaseURL(redact(u)); err != nil {
-			return fmt.Errorf("web.upstreams: %w", err)
-		}
-		key := strings.TrimSuffix(u, "/")
-		if seen[key] {
-			return fmt.Errorf("web.upstreams: %q is listed twice", redact(u))
-		}
-		seen[key] = true
+	if _, err := ParseUpstreamURLs(c.Web.Upstreams); err != nil {
+		return err
 	}
 	if c.Web.TLSCert != "" && c.Web.TLSKey == "" {
 		return fmt.Errorf("web.tls_key: must be set with web.tls_cert")
@@ -187,22 +176,21 @@ func (c Config) Validate() error {
 	if c.Web.HealthInterval < 100*time.Millisecond {
 		return fmt.Errorf("web.health_interval: %s is shorter than 100ms", c.Web.HealthInterval)
 	}
-	if err := checkNetworks("web.trusted_proxies", c.Web.TrustedProxies); err != nil {
+	if _, err := ParseNetworks(c.Web.TrustedProxies); err != nil {
+		return fmt.Errorf("web.trusted_proxies: %w", err)
+	}
+	if _, err := ParseNetworks(c.App.TrustedProxies); err != nil {
+		return fmt.Errorf("app.trusted_proxies: %w", err)
+	}
+	dialect, err := LookupDialect(c.Database.Driver)
+	if err != nil {
 		return err
 	}
-	if err := checkNetworks("app.trusted_proxies", c.App.TrustedProxies); err != nil {
-		return err
+	if !dialect.Replicated && len(c.Database.Replicas) > 0 {
+		return fmt.Errorf("database.replicas: replicas need database.driver %s",
+			dialectNames(func(d Dialect) bool { return d.Replicated }))
 	}
-	switch c.Database.Driver {
-	case "sqlite":
-		if len(c.Database.Replicas) > 0 {
-			return fmt.Errorf("database.replicas: replicas need database.driver mysql")
-		}
-	case "mysql":
-	default:
-		return fmt.Errorf("database.driver: %q is not sqlite or mysql", c.Database.Driver)
-	}
-	if strings.TrimSpace(c.Database.Primary) == "" {
+	if len(c.Database.Candidates()) == 0 {
 		return fmt.Errorf("database.primary: must be set")
 	}
 	if err := c.Database.checkNames(); err != nil {
@@ -262,40 +250,6 @@ func (c Config) Validate() error {
 func checkListen(key, addr string) error {
 	if _, _, err := net.SplitHostPort(addr); err != nil {
 		return fmt.Errorf("%s: %q is not host:port", key, addr)
-	}
-	return nil
-}
-
-func checkNetworks(key string, list []string) error {
-	for _, s := range list {
-		if _, err := netip.ParsePrefix(s); err == nil {
-			continue
-		}
-		if _, err := netip.ParseAddr(s); err != nil {
-			return fmt.Errorf("%s: %q is not a CIDR or an IP address", key, s)
-		}
-	}
-	return nil
-}
-
-// redact hides a password in a URL, so an error can quote it.
-func redact(raw string) string {
-	if u, err := url.Parse(raw); err == nil {
-		return u.Redacted()
-	}
-	if at := strings.LastIndex(raw, "@"); at >= 0 {
-		return "xxxxx" + raw[at:]
-	}
-	return raw
-}
-
-func checkBaseURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%q is not an http(s) URL", raw)
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("%q: a base URL has no query or fragment", raw)
 	}
 	return nil
 }

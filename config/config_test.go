@@ -474,6 +474,7 @@ func TestValidateNamesTheKeyOfABadValue(t *testing.T) {
 		{"driver in capitals", func(c *Config) { c.Database.Driver = "MySQL" }, "database.driver"},
 		{"replicas with sqlite", func(c *Config) { c.Database.Replicas = []string{"gb@tcp(db2)/gb"} }, "database.replicas"},
 		{"empty primary", func(c *Config) { c.Database.Primary = " " }, "database.primary"},
+		{"mysql primary of commas only", func(c *Config) { c.Database.Driver, c.Database.Primary = "mysql", " , " }, "database.primary"},
 		{"empty primary_name", func(c *Config) { c.Database.PrimaryName = "" }, "database.primary_name"},
 		{"primary_name with a space", func(c *Config) { c.Database.PrimaryName = "db one" }, "database.primary_name"},
 		{"primary_name that could end a header value", func(c *Config) { c.Database.PrimaryName = "db;role=x" }, "database.primary_name"},
@@ -707,19 +708,55 @@ func TestAnUpstreamErrorNeverQuotesItsPassword(t *testing.T) {
 }
 
 func TestDatabaseServersAreNamedByConfigurationNeverByTheirDSN(t *testing.T) {
-	d := Default().Database
-	d.Replicas = []string{"gb:pw@tcp(db2:3306)/gb", "gb:pw@tcp(db3:3306)/gb"}
-	if got := d.CandidateName(0, 1); got != "primary" {
-		t.Errorf("the one primary candidate is %q, want primary", got)
+	tests := []struct {
+		name                   string
+		driver, primary        string
+		primaryName            string
+		replicas, replicaNames []string
+		wantCandidates         []string
+		wantReplicas           []string
+	}{
+		{"one sqlite file", "sqlite", "guestbook.db", "primary", nil, nil, []string{"primary"}, nil},
+		{"a comma in a sqlite path is one file", "sqlite", "a,b.db", "primary", nil, nil, []string{"primary"}, nil},
+		{"one mysql candidate", "mysql", "gb:pw@tcp(db1)/gb", "db-a", nil, nil, []string{"db-a"}, nil},
+		{"two mysql candidates", "mysql", "gb:pw@tcp(db1)/gb, gb:pw@tcp(db2)/gb", "primary", nil, nil, []string{"primary-1", "primary-2"}, nil},
+		{"unnamed replicas", "mysql", "gb:pw@tcp(db1)/gb", "primary",
+			[]string{"gb:pw@tcp(db2)/gb", "gb:pw@tcp(db3)/gb"}, nil, []string{"primary"}, []string{"replica-1", "replica-2"}},
+		{"named replicas", "mysql", "gb:pw@tcp(db1)/gb", "primary",
+			[]string{"gb:pw@tcp(db2)/gb", "gb:pw@tcp(db3)/gb"}, []string{"db-seoul-c", "db-seoul-d"}, []string{"primary"}, []string{"db-seoul-c", "db-seoul-d"}},
+		{"no primary_name, built by hand", "mysql", "gb:pw@tcp(db1)/gb", "", nil, nil, []string{"primary"}, nil},
+		{"blank primary", "mysql", " , ", "primary", nil, nil, nil, nil},
 	}
-	if got := []string{d.CandidateName(0, 2), d.CandidateName(1, 2)}; !reflect.DeepEqual(got, []string{"primary-1", "primary-2"}) {
-		t.Errorf("two primary candidates are %q, want primary-1 and primary-2", got)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := Database{Driver: tt.driver, Primary: tt.primary, PrimaryName: tt.primaryName, Replicas: tt.replicas, ReplicaNames: tt.replicaNames}
+			candidates, replicas := d.ServerNames()
+			if !reflect.DeepEqual(candidates, tt.wantCandidates) || !reflect.DeepEqual(replicas, tt.wantReplicas) {
+				t.Errorf("ServerNames() = %q, %q; want %q, %q", candidates, replicas, tt.wantCandidates, tt.wantReplicas)
+			}
+		})
 	}
-	if got := []string{d.ReplicaName(0), d.ReplicaName(1)}; !reflect.DeepEqual(got, []string{"replica-1", "replica-2"}) {
-		t.Errorf("unnamed replicas are %q, want replica-1 and replica-2", got)
+}
+
+func TestCandidatesReadsDatabasePrimary(t *testing.T) {
+	tests := []struct {
+		driver, primary string
+		want            []string
+	}{
+		{"sqlite", "guestbook.db", []string{"guestbook.db"}},
+		{"sqlite", "/var/lib/guest,book.db", []string{"/var/lib/guest,book.db"}}, // one file, comma and all
+		{"sqlite", " ", nil},
+		{"mysql", "gb:pw@tcp(db1)/gb", []string{"gb:pw@tcp(db1)/gb"}},
+		{"mysql", " gb:pw@tcp(db1)/gb ,gb:pw@tcp(db2)/gb,", []string{"gb:pw@tcp(db1)/gb", "gb:pw@tcp(db2)/gb"}},
+		{"mysql", "gb@tcp(db1)/gb,,gb@tcp(db2)/gb", []string{"gb@tcp(db1)/gb", "gb@tcp(db2)/gb"}},
+		{"mysql", " , ", nil},
+		{"mysql", "", nil},
 	}
-	d.ReplicaNames = []string{"db-seoul-c", "db-seoul-d"}
-	if got := d.ReplicaName(1); got != "db-seoul-d" {
-		t.Errorf("the second named replica is %q, want db-seoul-d", got)
+	for _, tt := range tests {
+		t.Run(tt.driver+" "+tt.primary, func(t *testing.T) {
+			if got := (Database{Driver: tt.driver, Primary: tt.primary}).Candidates(); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Candidates() = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

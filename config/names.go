@@ -14,27 +14,54 @@ import (
 // maxNameLen bounds a database server's name.
 const maxNameLen = 63
 
-// CandidateName is what pages call primary candidate i (from 0) of n:
-// database.primary_name, or, when database.primary lists several candidates,
-// that name with -1, -2, ... appended.
-func (d Database) CandidateName(i, n int) string {
+// Candidates lists database.primary's DSNs, of which the writable one is the
+// writer: for a driver that does not replicate, database.primary as it
+// is (one file); for one that does, each comma-separated DSN, trimmed, empty
+// ones skipped. None when database.primary is blank, which Validate refuses.
+// Validate and the store both read the list here.
+func (d Database) Candidates() []string {
+	if strings.TrimSpace(d.Primary) == "" {
+		return nil
+	}
+	if !d.Dialect().Replicated {
+		return []string{d.Primary}
+	}
+	var out []string
+	for _, dsn := range strings.Split(d.Primary, ",") {
+		if dsn = strings.TrimSpace(dsn); dsn != "" {
+			out = append(out, dsn)
+		}
+	}
+	return out
+}
+
+// ServerNames are what pages call each primary candidate, in the order of
+// Candidates, and each replica, in the order of database.replicas. A
+// candidate is database.primary_name, or, when there are several, that name
+// with -1, -2, ... appended; a replica is its entry in
+// database.replica_names, or replica-1, replica-2, ... when none is given.
+// Validate checks these very names, and the store shows them.
+func (d Database) ServerNames() (candidates, replicas []string) {
 	base := d.PrimaryName
 	if base == "" {
 		base = "primary" // a Database built by hand, without Default
 	}
-	if n <= 1 {
-		return base
+	n := len(d.Candidates())
+	for i := range n {
+		if n == 1 {
+			candidates = append(candidates, base)
+		} else {
+			candidates = append(candidates, base+"-"+strconv.Itoa(i+1))
+		}
 	}
-	return base + "-" + strconv.Itoa(i+1)
-}
-
-// ReplicaName is what pages call replica i (from 0): its entry in
-// database.replica_names, or replica-1, replica-2, ... when none is given.
-func (d Database) ReplicaName(i int) string {
-	if i < len(d.ReplicaNames) {
-		return d.ReplicaNames[i]
+	for i := range d.Replicas {
+		if i < len(d.ReplicaNames) {
+			replicas = append(replicas, d.ReplicaNames[i])
+		} else {
+			replicas = append(replicas, "replica-"+strconv.Itoa(i+1))
+		}
 	}
-	return "replica-" + strconv.Itoa(i+1)
+	return candidates, replicas
 }
 
 // checkNames refuses names that could not go into a header as they are,
@@ -55,34 +82,18 @@ func (d Database) checkNames() error {
 	}
 	// Every name as pages show it, made-up ones too (primary-2, replica-1):
 	// primary_name "replica-1" beside an unnamed replica is two of one name.
+	candidates, replicas := d.ServerNames()
 	seen := map[string]bool{}
-	n := d.candidateCount()
-	for i := range n {
-		seen[d.CandidateName(i, n)] = true
+	for _, name := range candidates {
+		seen[name] = true
 	}
-	for i := range d.Replicas {
-		name := d.ReplicaName(i)
+	for _, name := range replicas {
 		if seen[name] {
 			return fmt.Errorf("database.replica_names: %q names two servers (with database.primary_name %q)", name, d.PrimaryName)
 		}
 		seen[name] = true
 	}
 	return nil
-}
-
-// candidateCount is how many primary candidates database.primary lists: one
-// for SQLite, each comma-separated DSN for MySQL.
-func (d Database) candidateCount() int {
-	if d.Driver != "mysql" {
-		return 1
-	}
-	n := 0
-	for _, dsn := range strings.Split(d.Primary, ",") {
-		if strings.TrimSpace(dsn) != "" {
-			n++
-		}
-	}
-	return max(n, 1)
 }
 
 // ValidName reports whether name is a database server's name that can be

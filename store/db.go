@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -25,7 +24,7 @@ import (
 // written: see ReadPrimary). Every method says by its call whether it reads
 // (db.read) or writes (db.write), so the routing can be read off the code.
 type DB struct {
-	driver     string
+	dialect    dialect
 	cfg        config.Database
 	candidates []*backend // primary candidates, in configuration order
 	replicas   []*replica
@@ -77,19 +76,23 @@ func Open(ctx context.Context, cfg config.Database, opts Options) (_ *DB, err er
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	db := &DB{driver: cfg.Driver, cfg: cfg, lost: make(chan struct{}, 1), log: opts.Log, now: opts.Now}
+	db := &DB{dialect: d, cfg: cfg, lost: make(chan struct{}, 1), log: opts.Log, now: opts.Now}
 	defer func() {
 		if err != nil {
 			db.Close()
 		}
 	}()
-	candidates := splitCandidates(cfg.Primary, d)
+	candidates := cfg.Candidates()
+	if len(candidates) == 0 {
+		return nil, fmt.Errorf("database.primary: must be set")
+	}
+	candidateNames, replicaNames := cfg.ServerNames()
 	for i, dsn := range candidates {
 		b, err := openBackend(d, dsn, cfg, "database.primary")
 		if err != nil {
 			return nil, err
 		}
-		b.label, b.role = cfg.CandidateName(i, len(candidates)), RolePrimary
+		b.label, b.role = candidateNames[i], RolePrimary
 		db.candidates = append(db.candidates, b)
 	}
 	for i, dsn := range cfg.Replicas {
@@ -97,7 +100,7 @@ func Open(ctx context.Context, cfg config.Database, opts Options) (_ *DB, err er
 		if err != nil {
 			return nil, err
 		}
-		b.label, b.role = cfg.ReplicaName(i), RoleReplica
+		b.label, b.role = replicaNames[i], RoleReplica
 		db.replicas = append(db.replicas, &replica{backend: b})
 	}
 	if err := db.waitForWriter(ctx); err != nil {
@@ -106,21 +109,6 @@ func Open(ctx context.Context, cfg config.Database, opts Options) (_ *DB, err er
 	db.beat(ctx)
 	db.checkReplicas(ctx)
 	return db, nil
-}
-
-// splitCandidates reads database.primary: one DSN, or several (for MySQL)
-// separated by commas, of which the writable one is the writer.
-func splitCandidates(primary string, d dialect) []string {
-	if d.name != "mysql" {
-		return []string{primary}
-	}
-	var out []string
-	for _, dsn := range strings.Split(primary, ",") {
-		if dsn = strings.TrimSpace(dsn); dsn != "" {
-			out = append(out, dsn)
-		}
-	}
-	return out
 }
 
 func openBackend(d dialect, configured string, cfg config.Database, key string) (*backend, error) {

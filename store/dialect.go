@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"net/url"
@@ -8,29 +9,49 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/golang-migrate/migrate/v4/database"
+	migratemysql "github.com/golang-migrate/migrate/v4/database/mysql"
+	migratesqlite "github.com/golang-migrate/migrate/v4/database/sqlite"
 
 	"github.com/guestbook/guestbook/config"
 )
 
 // dialect holds what differs between SQLite and MySQL. The queries themselves
-// are the same on both: "?" placeholders and standard SQL.
+// are the same on both: "?" placeholders and standard SQL. What the
+// configuration must know too (the name, whether it replicates, whether serve
+// migrates it) is the embedded config.Dialect; the rest is how to talk to it.
 type dialect struct {
-	name       string // the config's database.driver and the migrations' folder
+	config.Dialect
 	driverName string // the database/sql driver
 	// dsn completes a configured DSN with the parameters guestbook needs and
 	// returns it with a name of its host for messages.
 	dsn      func(configured string) (dsn, host string, err error)
 	tunePool func(db *sql.DB, cfg config.Database)
+	// migrations wraps a connection in golang-migrate's driver for it.
+	migrations func(db *sql.DB) (database.Driver, error)
+	// lock keeps two migrations of one database from running at once,
+	// waiting until ctx ends, for drivers whose golang-migrate driver does
+	// not (MySQL's holds GET_LOCK itself). It returns the release.
+	lock func(ctx context.Context, cfg config.Database) (unlock func(), err error)
+}
+
+// dialects are the store's side of each driver in config.
+var dialects = []dialect{
+	{Dialect: config.SQLite, driverName: "sqlite", dsn: sqliteDSN, tunePool: sqlitePool, migrations: sqliteMigrations, lock: sqliteLock},
+	{Dialect: config.MySQL, driverName: "mysql", dsn: mysqlDSN, tunePool: mysqlPool, migrations: mysqlMigrations, lock: noLock},
 }
 
 func dialectOf(driver string) (dialect, error) {
-	switch driver {
-	case "sqlite":
-		return dialect{name: "sqlite", driverName: "sqlite", dsn: sqliteDSN, tunePool: sqlitePool}, nil
-	case "mysql":
-		return dialect{name: "mysql", driverName: "mysql", dsn: mysqlDSN, tunePool: mysqlPool}, nil
+	want, err := config.LookupDialect(driver)
+	if err != nil {
+		return dialect{}, err
 	}
-	return dialect{}, fmt.Errorf("database.driver: %q is not sqlite or mysql", driver)
+	for _, d := range dialects {
+		if d.Dialect == want {
+			return d, nil
+		}
+	}
+	return dialect{}, fmt.Errorf("database.driver: %q has no store dialect", driver) // a driver added to config alone
 }
 
 // mysqlDSN adds what guestbook relies on when the DSN lacks it: parseTime,
@@ -120,3 +141,20 @@ func sqlitePool(db *sql.DB, cfg config.Database) {
 	db.SetMaxIdleConns(max(cfg.MaxIdleConns, 1))
 	db.SetConnMaxLifetime(cfg.ConnMaxLifetime)
 }
+
+func sqliteMigrations(db *sql.DB) (database.Driver, error) {
+	return migratesqlite.WithInstance(db, &migratesqlite.Config{})
+}
+
+func mysqlMigrations(db *sql.DB) (database.Driver, error) {
+	return migratemysql.WithInstance(db, &migratemysql.Config{})
+}
+
+// sqliteLock takes a lock on the database file (see lockFile), waiting for
+// another migration to finish.
+func sqliteLock(ctx context.Context, cfg config.Database) (func(), error) {
+	return lockFile(ctx, cfg.Primary)
+}
+
+// noLock is the lock of a driver whose migrations lock themselves.
+func noLock(context.Context, config.Database) (func(), error) { return func() {}, nil }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/guestbook/guestbook/config"
 )
 
 func TestMySQLDSNGetsTheParametersGuestbookNeeds(t *testing.T) {
@@ -57,5 +59,17 @@ func TestMySQLDSNKeepsInterpolationOffWhenTheOperatorSaysSo(t *testing.T) {
 	}
 	if c, _ := mysql.ParseDSN(dsn); c.InterpolateParams {
 		t.Error("interpolateParams=false in the DSN was turned on")
+	}
+}
+
+func TestEveryConfiguredDriverHasAStoreDialect(t *testing.T) {
+	for _, want := range []config.Dialect{config.SQLite, config.MySQL} {
+		d, err := dialectOf(want.Name)
+		if err != nil || d.Dialect != want || d.dsn == nil || d.tunePool == nil || d.migrations == nil || d.lock == nil {
+			t.Errorf("dialectOf(%q) = %+v, %v; want a complete dialect for %+v", want.Name, d, err, want)
+		}
+	}
+	if _, err := dialectOf("postgres"); err == nil || !strings.HasPrefix(err.Error(), "database.driver: ") {
+		t.Errorf(`dialectOf("postgres") = %v, want an error naming database.driver`, err)
 	}
 }

@@ -15,7 +15,7 @@ const writableSQL = "SELECT @@global.read_only = 0 AND @@global.innodb_read_only
 // all be talking to a demoted server) and asks for the writer to be found.
 // A late error about a writer already forgotten changes nothing.
 func (db *DB) lostWriter(w *backend, cause error) {
-	if db.driver == "sqlite" {
+	if !db.dialect.Replicated {
 		return // one file: nothing to fail over to
 	}
 	if db.writer.CompareAndSwap(w, nil) {
@@ -45,8 +45,8 @@ func (db *DB) signalLost() {
 // writable candidates are logged as an error. It returns false when none is
 // writable.
 func (db *DB) findWriter(ctx context.Context) bool {
-	if db.driver == "sqlite" {
-		db.writer.Store(db.candidates[0])
+	if !db.dialect.Replicated {
+		db.writer.Store(db.candidates[0]) // one file: its own writer
 		return true
 	}
 	var writable []*backend

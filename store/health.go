@@ -14,8 +14,8 @@ import (
 //     for at once and every quarter interval until found;
 //   - the replica loop: every interval each replica's lag is measured.
 func (db *DB) Run(ctx context.Context) {
-	if db.driver == "sqlite" {
-		return
+	if !db.dialect.Replicated {
+		return // one file: no heartbeat, no replicas, no failover
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { db.loop(ctx, "writer", db.writerLoop) })
@@ -93,7 +93,7 @@ const heartbeatSQL = `REPLACE INTO heartbeat (id, beat) VALUES (1, ?)`
 // (only on the app instances' clocks agreeing, as NTP keeps them).
 func (db *DB) beat(ctx context.Context) {
 	w := db.writer.Load()
-	if db.driver == "sqlite" || w == nil {
+	if !db.dialect.Replicated || w == nil {
 		return
 	}
 	checkCtx, cancel := context.WithTimeout(ctx, db.checkTimeout())

@@ -16,9 +16,6 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/golang-migrate/migrate/v4"
-	"github.com/golang-migrate/migrate/v4/database"
-	migratemysql "github.com/golang-migrate/migrate/v4/database/mysql"
-	migratesqlite "github.com/golang-migrate/migrate/v4/database/sqlite"
 	"github.com/golang-migrate/migrate/v4/source"
 	"github.com/golang-migrate/migrate/v4/source/iofs"
 
@@ -27,10 +24,10 @@ import (
 )
 
 // Migrator changes the schema on the primary through golang-migrate, on a
-// connection of its own, never the serving pool. Concurrent runs are safe: on
-// MySQL golang-migrate holds GET_LOCK for the whole run, on SQLite an flock on
-// the database file does the same, and a run that finds the schema current
-// does nothing.
+// connection of its own, never the serving pool. Concurrent runs are safe:
+// the dialect's lock (on SQLite an flock on the database file) or
+// golang-migrate's own (GET_LOCK on MySQL) is held for the whole run, and a
+// run that finds the schema current does nothing.
 type Migrator struct {
 	driver string
 	m      *migrate.Migrate
@@ -50,14 +47,11 @@ func OpenMigrator(ctx context.Context, cfg config.Database, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	unlock := func() {}
-	if d.name == "sqlite" {
-		lockCtx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout+time.Minute)
-		unlock, err = lockFile(lockCtx, cfg.Primary)
-		cancel()
-		if err != nil {
-			return nil, fmt.Errorf("lock %s for migration: %w", host, err)
-		}
+	lockCtx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout+time.Minute)
+	unlock, err := d.lock(lockCtx, cfg)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("lock %s for migration: %w", host, err)
 	}
 	db, err := sql.Open(d.driverName, dsn)
 	if err != nil {
@@ -73,31 +67,26 @@ func OpenMigrator(ctx context.Context, cfg config.Database, log *slog.Logger) (*
 	if err := waitReachable(ctx, db, host, cfg.ConnectTimeout, log); err != nil {
 		return fail(err)
 	}
-	var drv database.Driver
-	if d.name == "mysql" {
-		drv, err = migratemysql.WithInstance(db, &migratemysql.Config{})
-	} else {
-		drv, err = migratesqlite.WithInstance(db, &migratesqlite.Config{})
-	}
+	drv, err := d.migrations(db)
 	if err != nil {
 		return fail(fmt.Errorf("migrate %s: %w", host, err))
 	}
-	src, err := migrationSource(d.name)
+	src, err := migrationSource(d.Name)
 	if err != nil {
 		return fail(err)
 	}
-	m, err := migrate.NewWithInstance("iofs", src, d.name, drv)
+	m, err := migrate.NewWithInstance("iofs", src, d.Name, drv)
 	if err != nil {
 		return fail(fmt.Errorf("migrate %s: %w", host, err))
 	}
 	m.LockTimeout = 30 * time.Second
-	return &Migrator{driver: d.name, m: m, unlock: unlock, host: host, log: log}, nil
+	return &Migrator{driver: d.Name, m: m, unlock: unlock, host: host, log: log}, nil
 }
 
 // writableCandidate picks, among database.primary's candidates, the one that
 // is writable (the only one when there is one). Migrations run there alone.
 func writableCandidate(ctx context.Context, d dialect, cfg config.Database, log *slog.Logger) (dsn, host string, err error) {
-	candidates := splitCandidates(cfg.Primary, d)
+	candidates := cfg.Candidates()
 	if len(candidates) == 1 {
 		if dsn, host, err = d.dsn(candidates[0]); err != nil {
 			return "", "", fmt.Errorf("database.primary: %w", err)
@@ -238,7 +227,7 @@ func (db *DB) SchemaVersion(ctx context.Context) (version uint, dirty bool, err 
 // CheckSchema returns an error wrapping ErrSchemaBehind unless the schema is
 // at least this binary's newest migration and not dirty.
 func (db *DB) CheckSchema(ctx context.Context) error {
-	latest, err := LatestVersion(db.driver)
+	latest, err := LatestVersion(db.dialect.Name)
 	if err != nil {
 		return err
 	}

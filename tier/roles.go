@@ -148,7 +148,7 @@ func openApp(ctx context.Context, opts Options, r *Role, extra app.Options) (*ap
 // needs no step of its own), opens the store, and refuses a schema that is
 // behind this binary.
 func openStore(ctx context.Context, cfg config.Database, migrate bool, opts store.Options) (*store.DB, error) {
-	if migrate || cfg.Driver == "sqlite" {
+	if migrate || cfg.Dialect().MigratesItself {
 		mg, err := store.OpenMigrator(ctx, cfg, opts.Log)
 		if err != nil {
 			return nil, err

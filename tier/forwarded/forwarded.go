@@ -8,12 +8,13 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
-	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
 	"sync/atomic"
+
+	"github.com/guestbook/guestbook/config"
 )
 
 // Header names, as Nginx's proxy_set_header lines in the original set them.
@@ -28,22 +29,11 @@ const (
 // Trusted is a set of networks whose forwarded headers are believed.
 type Trusted []netip.Prefix
 
-// ParseTrusted reads CIDRs ("10.0.0.0/16") or single addresses ("10.0.0.5").
+// ParseTrusted reads CIDRs ("10.0.0.0/16") or single addresses ("10.0.0.5"),
+// as config.ParseNetworks does for Validate.
 func ParseTrusted(list []string) (Trusted, error) {
-	var t Trusted
-	for _, s := range list {
-		s = strings.TrimSpace(s)
-		if p, err := netip.ParsePrefix(s); err == nil {
-			t = append(t, p.Masked())
-			continue
-		}
-		a, err := netip.ParseAddr(s)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a CIDR or an IP address", s)
-		}
-		t = append(t, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
-	}
-	return t, nil
+	networks, err := config.ParseNetworks(list)
+	return Trusted(networks), err
 }
 
 // Contains reports whether addr is in a trusted network.

@@ -7,11 +7,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/guestbook/guestbook/config"
 	"github.com/guestbook/guestbook/tier/hops"
 )
 
@@ -62,12 +62,11 @@ func NewPool(baseURLs []string, checkTimeout time.Duration, log *slog.Logger) (*
 		// Checks must not follow a redirect to somewhere else and call it healthy.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
-	for _, raw := range baseURLs {
-		u, err := url.Parse(raw)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("web.upstreams: an entry is not an http(s) URL")
-		}
-		u.Path = strings.TrimSuffix(u.Path, "/")
+	urls, err := config.ParseUpstreamURLs(baseURLs)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range urls {
 		up := &Upstream{URL: u, name: u.Redacted(), index: len(p.upstreams)}
 		up.healthy.Store(true)
 		p.upstreams = append(p.upstreams, up)
