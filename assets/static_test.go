@@ -3,7 +3,6 @@ package assets_test
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -295,25 +294,10 @@ func get(t *testing.T, url string, header map[string]string) (*http.Response, []
 // asks for nor undoes gzip on its own.
 func do(t *testing.T, method, url string, header map[string]string) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 	t.Cleanup(client.CloseIdleConnections)
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("read body: %v", err)
-	}
-	return resp, body
+	resp, body := httpcheck.Do(t, client, httpcheck.NewRequest(t, method, url, header))
+	return resp, []byte(body)
 }
 
 // rawGet sends target with the request line written by hand.

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/guestbook/guestbook/config"
+	"github.com/guestbook/guestbook/internal/httpcheck"
 	"github.com/guestbook/guestbook/store"
 	"github.com/guestbook/guestbook/store/storetest"
 	"github.com/guestbook/guestbook/tier/app"
@@ -66,16 +66,8 @@ type response struct {
 
 func do(t *testing.T, c *http.Client, req *http.Request) response {
 	t.Helper()
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{resp, string(b)}
+	resp, body := httpcheck.Do(t, c, req)
+	return response{resp, body}
 }
 
 func (a *testApp) get(t *testing.T, c *http.Client, path string, header ...string) response {

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/guestbook/guestbook/tier/page"
-	"github.com/guestbook/guestbook/tier/reqlog"
 )
 
 // protect wraps the routes with what every request gets: a panic becomes a
@@ -52,14 +51,13 @@ func (s *Server) protect(next http.Handler) http.Handler {
 // into the guestbook's page (or JSON under /visitor/api/), and records the
 // route that served r. The mux's Allow header stays.
 func (s *Server) dispatch(h http.Handler, w http.ResponseWriter, r *http.Request) {
-	h.ServeHTTP(page.MuxErrors(w, r, func(code int) {
+	page.Dispatch(h, w, r, func(code int) {
 		err := errNoRoute
 		if code == http.StatusMethodNotAllowed {
 			err = errMethod
 		}
 		s.fail(w, r, fmt.Errorf("%s %s: %w", r.Method, r.URL.Path, err))
-	}), r)
-	reqlog.SetRoute(r.Context(), r.Pattern)
+	})
 }
 
 var (

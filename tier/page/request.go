@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"path"
 	"strings"
+
+	"github.com/guestbook/guestbook/tier/reqlog"
 )
 
 // MaxBodyBytes is the largest request body either tier accepts; larger ones
@@ -28,12 +30,15 @@ func CleanPath(p string) bool {
 	return c == p
 }
 
-// MuxErrors wraps w so that a 404 or 405 written by the mux itself (the
-// request matched no route: r.Pattern is still empty) is answered by fail
-// instead of the mux's plain text, keeping the mux's Allow header. A 404
-// a handler writes (no such entry) passes through untouched.
-func MuxErrors(w http.ResponseWriter, r *http.Request, fail func(code int)) http.ResponseWriter {
-	return &muxErrorWriter{ResponseWriter: w, r: r, fail: fail}
+// Dispatch serves r through h, a tier's mux (or a handler that passes r on
+// to it unchanged), and records the route pattern that served r for the
+// access log and the metrics. A 404 or 405 the mux writes itself (r matched
+// no route: r.Pattern is still empty) is answered by muxError, the tier's
+// error adapter, instead of the mux's plain text, keeping the mux's Allow
+// header. A 404 a handler writes (no such entry) passes through untouched.
+func Dispatch(h http.Handler, w http.ResponseWriter, r *http.Request, muxError func(code int)) {
+	h.ServeHTTP(&muxErrorWriter{ResponseWriter: w, r: r, fail: muxError}, r)
+	reqlog.SetRoute(r.Context(), r.Pattern)
 }
 
 type muxErrorWriter struct {

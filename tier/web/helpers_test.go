@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -28,23 +27,7 @@ func do(t *testing.T, method, url string, header map[string]string) (*http.Respo
 
 func send(t *testing.T, client *http.Client, method, url string, header map[string]string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("read body: %v", err)
-	}
-	return resp, string(body)
+	return httpcheck.Do(t, client, httpcheck.NewRequest(t, method, url, header))
 }
 
 // rawGet sends target with the request line written by hand.

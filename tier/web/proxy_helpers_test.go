@@ -87,16 +87,8 @@ type result struct {
 
 func roundTrip(t *testing.T, c *http.Client, req *http.Request) result {
 	t.Helper()
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: read body: %v", req.Method, req.URL, err)
-	}
-	return result{resp, string(b)}
+	resp, body := httpcheck.Do(t, c, req)
+	return result{resp, body}
 }
 
 func newRequest(t *testing.T, method, url, body string, header ...string) *http.Request {

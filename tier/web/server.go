@@ -17,7 +17,6 @@ import (
 	"github.com/guestbook/guestbook/tier/forwarded"
 	"github.com/guestbook/guestbook/tier/hops"
 	"github.com/guestbook/guestbook/tier/page"
-	"github.com/guestbook/guestbook/tier/reqlog"
 )
 
 // Options are what New needs. Exactly one of App and Upstreams says where
@@ -146,14 +145,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p := r.URL.Path; !strings.HasPrefix(p, "/visitor/") && !strings.HasPrefix(p, "/static/") && p != "/favicon.ico" {
 		page.SetSecurityHeaders(w.Header())
 	}
-	s.mux.ServeHTTP(page.MuxErrors(w, r, func(code int) {
+	page.Dispatch(s.mux, w, r, func(code int) {
 		err := errNotFound
 		if code == http.StatusMethodNotAllowed {
 			err = errMethod
 		}
 		s.fail(w, r, fmt.Errorf("%s %s: %w", r.Method, r.URL.Path, err))
-	}), r)
-	reqlog.SetRoute(r.Context(), r.Pattern)
+	})
 }
 
 var (
