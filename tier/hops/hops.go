@@ -25,6 +25,14 @@ const (
 	HeaderUpstreams = "Guestbook-Upstreams"
 )
 
+// HeaderTimeout is how long, in whole milliseconds, the web tier will wait
+// for the app tier's answer to this attempt (as Envoy's
+// x-envoy-expected-rq-timeout-ms): the app tier bounds its own work by it,
+// so that a slow database makes it answer 503 in time rather than look
+// frozen. The web tier sets it on every proxied request, replacing any a
+// client sent.
+const HeaderTimeout = "Guestbook-Timeout-Ms"
+
 // maxWord bounds each word of a header: an instance id, a zone, a subnet.
 const maxWord = 63
 
