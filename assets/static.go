@@ -67,21 +67,31 @@ func (s *Static) URL(name string) string {
 	return staticURLPrefix + h
 }
 
-// ServeHTTP serves GET and HEAD /static/{name} and /favicon.ico.
+// ServeHTTP serves GET and HEAD /static/{name} and /favicon.ico, and a
+// plain 404 for a name that is not embedded.
 func (s *Static) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.Serve(w, r) {
+		http.NotFound(w, r)
+	}
+}
+
+// Serve serves the file r names and reports true, or writes nothing and
+// reports false when no such file is embedded, so that a tier can answer
+// that with its own error page.
+func (s *Static) Serve(w http.ResponseWriter, r *http.Request) bool {
 	if r.URL.Path == "/favicon.ico" {
 		s.byName[faviconAssetName].Serve(w, r, cacheDay)
-		return
+		return true
 	}
 	name, ok := strings.CutPrefix(r.URL.Path, staticURLPrefix)
 	b := s.byName[name]
 	if !ok || b == nil {
-		http.NotFound(w, r)
-		return
+		return false
 	}
 	cache := CacheImmutable
 	if _, plain := s.hashed[name]; plain {
 		cache = CacheRevalidate
 	}
 	b.Serve(w, r, cache)
+	return true
 }

@@ -40,6 +40,13 @@ type Web struct {
 	// HealthInterval is how often the web role checks each upstream's
 	// /healthz. Default 2s.
 	HealthInterval time.Duration `yaml:"health_interval"`
+	// TryTimeout is how long one attempt at an upstream may take to begin
+	// its answer (the response's header). An upstream that takes longer is
+	// given up on: it counts a failure and leaves the rotation until an
+	// active check passes, and a GET, HEAD, DELETE or keyed write is sent to
+	// another upstream. The app tier is told the same budget, so it answers
+	// 503 in time when its database is slow. Default 1s.
+	TryTimeout time.Duration `yaml:"try_timeout"`
 	// TrustedProxies are the networks (CIDRs or addresses) of the load
 	// balancers in front of the web tier, whose X-Forwarded-* and
 	// X-Request-Id are believed. Default: none.
@@ -136,7 +143,7 @@ type Log struct {
 func Default() Config {
 	host, _ := os.Hostname()
 	return Config{
-		Web: Web{Listen: ":8080", HealthInterval: 2 * time.Second},
+		Web: Web{Listen: ":8080", HealthInterval: 2 * time.Second, TryTimeout: time.Second},
 		App: App{Listen: ":8081"},
 		Database: Database{
 			Driver:          SQLite.Name,
@@ -175,6 +182,9 @@ func (c Config) Validate() error {
 	}
 	if c.Web.HealthInterval < 100*time.Millisecond {
 		return fmt.Errorf("web.health_interval: %s is shorter than 100ms", c.Web.HealthInterval)
+	}
+	if c.Web.TryTimeout < 50*time.Millisecond || c.Web.TryTimeout > time.Minute {
+		return fmt.Errorf("web.try_timeout: %s is not between 50ms and 1m", c.Web.TryTimeout)
 	}
 	if _, err := ParseNetworks(c.Web.TrustedProxies); err != nil {
 		return fmt.Errorf("web.trusted_proxies: %w", err)

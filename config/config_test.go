@@ -60,7 +60,7 @@ func hostname(t *testing.T) string {
 func TestLoadWithNothingSetGivesTheDocumentedDefaults(t *testing.T) {
 	c := mustLoad(t, "", nil)
 	want := Config{
-		Web: Web{Listen: ":8080", HealthInterval: 2 * time.Second},
+		Web: Web{Listen: ":8080", HealthInterval: 2 * time.Second, TryTimeout: time.Second},
 		App: App{Listen: ":8081"},
 		Database: Database{
 			Driver:          "sqlite",
@@ -101,6 +101,7 @@ web:
     - http://10.0.2.10:8081
     - https://app.internal:8443
   health_interval: 750ms
+  try_timeout: 400ms
   trusted_proxies: ["10.0.0.0/16", "192.0.2.7"]
 app:
   listen: ":9001"
@@ -131,7 +132,7 @@ log:
 	c := mustLoad(t, path, nil)
 	want := Config{
 		Web: Web{Listen: "127.0.0.1:9000", Upstreams: []string{"http://10.0.2.10:8081", "https://app.internal:8443"},
-			HealthInterval: 750 * time.Millisecond, TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"}},
+			HealthInterval: 750 * time.Millisecond, TryTimeout: 400 * time.Millisecond, TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"}},
 		App: App{Listen: ":9001", AdminToken: "t0ken", TrustedProxies: []string{"10.0.1.0/24"}},
 		Database: Database{
 			Driver:          "mysql",
@@ -217,6 +218,7 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 		"GUESTBOOK_WEB_LISTEN=127.0.0.1:9000",
 		"GUESTBOOK_WEB_UPSTREAMS=http://a:8081",
 		"GUESTBOOK_WEB_HEALTH_INTERVAL=5s",
+		"GUESTBOOK_WEB_TRY_TIMEOUT=1500ms",
 		"GUESTBOOK_WEB_TRUSTED_PROXIES=10.0.0.0/16, 192.0.2.7",
 		"GUESTBOOK_APP_LISTEN=:9001",
 		"GUESTBOOK_APP_TRUSTED_PROXIES=10.0.1.0/24",
@@ -253,7 +255,7 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 	c := mustLoad(t, "", environ)
 	want := Config{
 		Web: Web{Listen: "127.0.0.1:9000", Upstreams: []string{"http://a:8081"},
-			HealthInterval: 5 * time.Second, TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"},
+			HealthInterval: 5 * time.Second, TryTimeout: 1500 * time.Millisecond, TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"},
 			TLSCert: "/etc/guestbook/cert.pem", TLSKey: "/etc/guestbook/key.pem"},
 		App: App{Listen: ":9001", AdminToken: "t0ken", TrustedProxies: []string{"10.0.1.0/24"}},
 		Database: Database{
@@ -465,6 +467,8 @@ func TestValidateNamesTheKeyOfABadValue(t *testing.T) {
 		{"second upstream bad", func(c *Config) { c.Web.Upstreams = []string{"http://a:8081", "b:8081"} }, "web.upstreams"},
 		{"upstream listed twice", func(c *Config) { c.Web.Upstreams = []string{"http://a:8081", "http://a:8081/"} }, "web.upstreams"},
 		{"health_interval too short", func(c *Config) { c.Web.HealthInterval = time.Millisecond }, "web.health_interval"},
+		{"try_timeout too short", func(c *Config) { c.Web.TryTimeout = time.Millisecond }, "web.try_timeout"},
+		{"try_timeout too long", func(c *Config) { c.Web.TryTimeout = time.Hour }, "web.try_timeout"},
 		{"tls cert without key", func(c *Config) { c.Web.TLSCert = "cert.pem" }, "web.tls_key"},
 		{"negative drain", func(c *Config) { c.Instance.Drain = -time.Second }, "instance.drain"},
 		{"tls key without cert", func(c *Config) { c.Web.TLSKey = "key.pem" }, "web.tls_cert"},

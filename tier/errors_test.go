@@ -5,9 +5,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/guestbook/guestbook/config"
 	"github.com/guestbook/guestbook/internal/httpcheck"
+	"github.com/guestbook/guestbook/store/storetest"
 	"github.com/guestbook/guestbook/tier"
 )
 
@@ -15,6 +17,20 @@ import (
 // SQLite database: role app alone, role all, and role web in front of an
 // app role. base is the address a client talks to.
 func eachRole(t *testing.T, test func(t *testing.T, base string)) {
+	eachRoleWith(t, nil, func(t *testing.T, r roleUnderTest) { test(t, r.base) })
+}
+
+// roleUnderTest is the process of the role under test: its address, and
+// stop and wait as start returns them.
+type roleUnderTest struct {
+	base string
+	stop func()
+	wait func(time.Duration) error
+}
+
+// eachRoleWith is eachRole with the role under test's configuration changed
+// by set (when not nil), and its process handed to test.
+func eachRoleWith(t *testing.T, set func(*config.Config), test func(t *testing.T, r roleUnderTest)) {
 	for _, role := range []string{tier.RoleApp, tier.RoleAll, tier.RoleWeb} {
 		t.Run(role, func(t *testing.T) {
 			cfg, _ := sqliteConfig(t)
@@ -23,10 +39,97 @@ func eachRole(t *testing.T, test func(t *testing.T, base string)) {
 				cfg = config.Default()
 				cfg.Web.Upstreams = []string{"http://" + appProc.Addr()}
 			}
-			p, _, _ := start(t, role, cfg)
-			test(t, "http://"+p.Addr())
+			if set != nil {
+				set(&cfg)
+			}
+			p, stop, wait := start(t, role, cfg)
+			test(t, roleUnderTest{base: "http://" + p.Addr(), stop: stop, wait: wait})
 		})
 	}
+}
+
+// wantSafeErrorHeaders checks what every error answer of every tier
+// carries: the security headers, and no caching by anyone but the reader.
+func wantSafeErrorHeaders(t *testing.T, what string, h http.Header) {
+	t.Helper()
+	if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("X-Frame-Options") != "DENY" ||
+		!strings.Contains(h.Get("Content-Security-Policy"), "default-src 'self'") {
+		t.Errorf("%s lacks the security headers: %v", what, h)
+	}
+	if cc := h.Get("Cache-Control"); !strings.Contains(cc, "no-store") && !strings.Contains(cc, "private") {
+		t.Errorf("%s: Cache-Control %q, want it kept from shared caches", what, cc)
+	}
+}
+
+func TestEveryErrorAnswerCarriesTheSecurityHeadersInEveryRole(t *testing.T) {
+	eachRole(t, func(t *testing.T, base string) {
+		for _, target := range []string{"/static/no-such.css", "/visitor/no_such_page/", "/visitor/api/nope",
+			"/visitor/visitor_detail/abc", "/visitor/api/entries/999"} {
+			resp, body := httpcheck.Do(t, http.DefaultClient, httpcheck.NewRequest(t, "GET", base+target, nil))
+			if resp.StatusCode < 400 {
+				t.Errorf("GET %s: %d, want an error", target, resp.StatusCode)
+			}
+			if strings.Contains(body, "404 page not found") {
+				t.Errorf("GET %s: Go's plain 404, not the tier's own answer", target)
+			}
+			wantSafeErrorHeaders(t, "GET "+target, resp.Header)
+		}
+		status, header, _ := httpcheck.RawGet(t, strings.TrimPrefix(base, "http://"), "/static/../go.mod")
+		if status != http.StatusBadRequest {
+			t.Errorf("an unclean path: %d, want 400", status)
+		}
+		wantSafeErrorHeaders(t, "an unclean path", header)
+	})
+}
+
+// With no upstream to take a request the web role answers 502 at once, in
+// its reader's language or as JSON, saying when to try again.
+func TestTheWebRoleAnswers502WithRetryAfterWhenNoUpstreamCanServe(t *testing.T) {
+	cfg := config.Default()
+	cfg.Web.Upstreams = []string{"http://" + storetest.FreeAddr(t)}
+	p, _, _ := start(t, tier.RoleWeb, cfg)
+	base := "http://" + p.Addr()
+	for _, target := range []string{"/visitor/", "/visitor/api/entries", "/visitor/api/entries"} {
+		resp, body := httpcheck.Do(t, http.DefaultClient, httpcheck.NewRequest(t, "GET", base+target, nil))
+		if resp.StatusCode != http.StatusBadGateway || resp.Header.Get("Retry-After") != "5" {
+			t.Errorf("GET %s: %d, Retry-After %q; want 502 with Retry-After 5", target, resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+		wantSafeErrorHeaders(t, "the 502 of "+target, resp.Header)
+		if strings.HasPrefix(target, "/visitor/api/") {
+			wantJSONError(t, resp, body, http.StatusBadGateway)
+		}
+	}
+}
+
+// TestDrainTurnsReadyzOffButKeepsServingInEveryRole is a rolling restart
+// behind a load balancer: after SIGTERM the instance fails its readiness
+// check for instance.drain, still answering requests, and only then stops.
+func TestDrainTurnsReadyzOffButKeepsServingInEveryRole(t *testing.T) {
+	eachRoleWith(t, func(c *config.Config) { c.Instance.Drain = 2 * time.Second }, func(t *testing.T, r roleUnderTest) {
+		if got := status(t, r.base+"/readyz"); got != http.StatusOK {
+			t.Fatalf("/readyz before the stop = %d", got)
+		}
+		stopped := time.Now()
+		r.stop()
+		for status(t, r.base+"/readyz") != http.StatusServiceUnavailable {
+			if time.Since(stopped) > time.Second {
+				t.Fatal("/readyz still answers 200 a second into the drain")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if got := status(t, r.base+"/visitor/"); got != http.StatusOK {
+			t.Errorf("a page while draining = %d, want it still served", got)
+		}
+		if err := r.wait(5 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if time.Since(stopped) < 2*time.Second {
+			t.Errorf("stopped %v after SIGTERM, before the drain's 2s were up", time.Since(stopped))
+		}
+		if _, err := http.Get(r.base + "/visitor/"); err == nil {
+			t.Error("still serving after the drain and the shutdown")
+		}
+	})
 }
 
 // wantJSONError checks that an answer is the API's JSON error object with

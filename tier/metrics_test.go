@@ -3,6 +3,7 @@ package tier_test
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -143,4 +144,36 @@ func TestTheTopologyRoutesAreLabelledByTheirPattern(t *testing.T) {
 		text = scrape(t, base+"/metrics")
 	}
 	wantMetrics(t, text, want...)
+}
+
+// A stream that breaks mid-copy makes the reverse proxy abort its handler
+// with a panic: the request is still counted, and leaves the in-flight
+// gauge.
+func TestAnAbortedStreamIsCountedAndLeavesTheInFlightGauge(t *testing.T) {
+	breaker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			io.WriteString(w, "ok\n")
+			return
+		}
+		w.Header().Set("Content-Length", "100000")
+		io.WriteString(w, strings.Repeat("x", 1000))
+		w.(http.Flusher).Flush()
+		conn, _, _ := http.NewResponseController(w).Hijack()
+		conn.Close()
+	}))
+	t.Cleanup(breaker.Close)
+	webCfg := config.Default()
+	webCfg.Web.Upstreams = []string{breaker.URL}
+	webProc, _, _ := start(t, tier.RoleWeb, webCfg)
+	base := "http://" + webProc.Addr()
+	for range 3 {
+		if resp, err := http.Get(base + "/visitor/stream"); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}
+	wantMetrics(t, scrape(t, base+"/metrics"),
+		"guestbook_http_requests_in_flight 1\n", // the scrape itself
+		`guestbook_http_requests_total{code="200",method="GET",route="/visitor/"} 3`,
+	)
 }

@@ -283,30 +283,3 @@ func TestRoleWebIsNotReadyWhileNoUpstreamIsHealthy(t *testing.T) {
 		t.Errorf("GET /visitor/ with no app server = %d, want 502", got)
 	}
 }
-
-// TestDrainTurnsReadyzOffButKeepsServing is a rolling restart behind a load
-// balancer: after SIGTERM the instance fails its readiness check for
-// instance.drain, still answering requests, and only then stops.
-func TestDrainTurnsReadyzOffButKeepsServing(t *testing.T) {
-	cfg, _ := sqliteConfig(t)
-	cfg.Instance.Drain = 700 * time.Millisecond
-	p, stop, wait := start(t, tier.RoleAll, cfg)
-	base := "http://" + p.Addr()
-	if got := status(t, base+"/readyz"); got != http.StatusOK {
-		t.Fatalf("/readyz before the stop = %d", got)
-	}
-	stop()
-	time.Sleep(200 * time.Millisecond)
-	if got := status(t, base+"/readyz"); got != http.StatusServiceUnavailable {
-		t.Errorf("/readyz while draining = %d, want 503", got)
-	}
-	if got := status(t, base+"/visitor/"); got != http.StatusOK {
-		t.Errorf("a page while draining = %d, want it still served", got)
-	}
-	if err := wait(5 * time.Second); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := http.Get(base + "/visitor/"); err == nil {
-		t.Error("still serving after the drain and the shutdown")
-	}
-}

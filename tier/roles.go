@@ -119,7 +119,7 @@ func buildWeb(ctx context.Context, opts Options, r *Role) (err error) {
 	}))
 	r.Handler, err = web.New(web.Options{
 		Instance: cfg.Instance, Version: opts.shownVersion(), Static: r.static, Log: opts.Log,
-		Upstreams: pool, Trusted: r.Trusted, Observer: r.Metrics, Draining: r.draining.Load,
+		Upstreams: pool, Trusted: r.Trusted, TryTimeout: cfg.Web.TryTimeout, Observer: r.Metrics, Draining: r.draining.Load,
 	})
 	return err
 }

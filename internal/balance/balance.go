@@ -105,11 +105,30 @@ func (e *Estimate) Cost(now time.Time) float64 {
 	return float64(e.Latency(now)) * float64(e.InFlight()+1)
 }
 
+// Costs closer than Slack, or than Tolerance of the larger, are equal: the
+// latencies of equal servers differ by noise (0.3 ms against 3 ms when a
+// collection or the scheduler delays one answer), and comparing noise would
+// send nearly everything to whichever looked a little faster for the next
+// few seconds. Equal servers are taken in turn instead. What the balancing
+// is for, a server that turns slow by tens or hundreds of milliseconds, is
+// far outside both.
+const (
+	Slack     = float64(5 * time.Millisecond)
+	Tolerance = 0.25
+)
+
+// Equal reports costs that differ by no more than Slack or Tolerance.
+func Equal(a, b float64) bool {
+	lo, hi := min(a, b), max(a, b)
+	return hi-lo <= max(Slack, hi*Tolerance)
+}
+
 // PickTwo chooses among the n candidates for which ok(i) holds: two of them
 // at random (rnd(k) returns a uniform integer in [0, k)), the cheaper by
-// cost, either of them on a tie. It returns -1 when no candidate is ok. With
-// one candidate it is that one.
-func PickTwo(n int, ok func(i int) bool, cost func(i int) float64, rnd func(k int) int) int {
+// cost, or, when their costs are Equal, the one whose last(i) is smaller
+// (the one chosen less recently, so that equal servers alternate). It
+// returns -1 when no candidate is ok. With one candidate it is that one.
+func PickTwo(n int, ok func(i int) bool, cost func(i int) float64, last func(i int) uint64, rnd func(k int) int) int {
 	var buf [16]int
 	idx := buf[:0]
 	for i := range n {
@@ -130,7 +149,13 @@ func PickTwo(n int, ok func(i int) bool, cost func(i int) float64, rnd func(k in
 	}
 	i, j := idx[a], idx[b]
 	ci, cj := cost(i), cost(j)
-	if cj < ci || (cj == ci && rnd(2) == 1) {
+	if Equal(ci, cj) {
+		if last(j) < last(i) {
+			return j
+		}
+		return i
+	}
+	if cj < ci {
 		return j
 	}
 	return i

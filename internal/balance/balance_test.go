@@ -67,12 +67,52 @@ func TestTheCostCountsRequestsInFlight(t *testing.T) {
 	}
 }
 
+func TestCostsWithinNoiseAreEqualAndOthersAreNot(t *testing.T) {
+	ms := float64(time.Millisecond)
+	tests := []struct {
+		a, b float64
+		want bool
+	}{
+		{0.3 * ms, 3 * ms, true},  // noise on one network
+		{2 * ms, 7 * ms, true},    // within the slack
+		{40 * ms, 50 * ms, true},  // within a quarter
+		{40 * ms, 60 * ms, false}, // beyond both
+		{2 * ms, 150 * ms, false}, // a slow server
+		{150 * ms, 2 * ms, false}, // either way round
+	}
+	for _, tt := range tests {
+		if got := Equal(tt.a, tt.b); got != tt.want {
+			t.Errorf("Equal(%v, %v) = %v, want %v", time.Duration(tt.a), time.Duration(tt.b), got, tt.want)
+		}
+	}
+}
+
+func TestEqualServersAreTakenInTurn(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(7, 8))
+	last := []uint64{0, 0}
+	var seq uint64
+	var order []int
+	for range 6 {
+		i := PickTwo(2, func(int) bool { return true }, func(i int) float64 { return float64(i) * 1000 },
+			func(i int) uint64 { return last[i] }, rnd.IntN)
+		seq++
+		last[i] = seq
+		order = append(order, i)
+	}
+	for k := 1; k < len(order); k++ {
+		if order[k] == order[k-1] {
+			t.Fatalf("two equal servers were chosen %v, want them in turn", order)
+		}
+	}
+}
+
 func TestPickTwoTakesTheCheaperOfTwoAndNeverOneThatIsNotOK(t *testing.T) {
-	costs := []float64{5, 1, 9}
+	ms := float64(time.Millisecond)
+	costs := []float64{10 * ms, 1 * ms, 90 * ms}
 	rnd := rand.New(rand.NewPCG(1, 2))
 	seen := map[int]int{}
 	for range 3000 {
-		i := PickTwo(3, func(i int) bool { return i != 1 }, func(i int) float64 { return costs[i] }, rnd.IntN)
+		i := PickTwo(3, func(i int) bool { return i != 1 }, func(i int) float64 { return costs[i] }, never, rnd.IntN)
 		seen[i]++
 	}
 	if seen[1] != 0 {
@@ -81,17 +121,20 @@ func TestPickTwoTakesTheCheaperOfTwoAndNeverOneThatIsNotOK(t *testing.T) {
 	if seen[2] != 0 || seen[0] != 3000 {
 		t.Errorf("picks %v: with two candidates left the cheaper must always win", seen)
 	}
-	if got := PickTwo(3, func(int) bool { return false }, nil, rnd.IntN); got != -1 {
+	if got := PickTwo(3, func(int) bool { return false }, nil, never, rnd.IntN); got != -1 {
 		t.Errorf("no candidate: got %d, want -1", got)
 	}
 }
+
+// never is last for candidates none of which was ever chosen.
+func never(int) uint64 { return 0 }
 
 func TestEqualServersShareTheLoadAboutEvenly(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(3, 4))
 	for _, n := range []int{2, 3, 4} {
 		seen := make([]int, n)
 		for range 30000 {
-			seen[PickTwo(n, func(int) bool { return true }, func(int) float64 { return 1 }, rnd.IntN)]++
+			seen[PickTwo(n, func(int) bool { return true }, func(int) float64 { return 1 }, never, rnd.IntN)]++
 		}
 		for i, c := range seen {
 			if share := float64(c) / 30000; share < 0.9/float64(n) || share > 1.1/float64(n) {
@@ -109,11 +152,15 @@ func TestASlowServerLosesItsShareAndGetsItBackWhenFast(t *testing.T) {
 	servers := make([]Estimate, 2)
 	latency := []time.Duration{2 * time.Millisecond, 2 * time.Millisecond}
 	now := t0
+	last := make([]uint64, len(servers))
+	var seq uint64
 	run := func(d time.Duration) []int {
 		seen := make([]int, len(servers))
 		for end := now.Add(d); now.Before(end); now = now.Add(time.Millisecond) {
 			i := PickTwo(len(servers), func(int) bool { return true },
-				func(i int) float64 { return servers[i].Cost(now) }, rnd.IntN)
+				func(i int) float64 { return servers[i].Cost(now) }, func(i int) uint64 { return last[i] }, rnd.IntN)
+			seq++
+			last[i] = seq
 			seen[i]++
 			servers[i].Observe(now, latency[i])
 		}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"strconv"
@@ -63,6 +64,14 @@ func (s *Server) handleEntryDetail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "detail", e.Name, "list", detailPage{Entry: e})
+}
+
+// handleStatic serves an embedded file (so the app role alone still shows
+// styled pages), or the app tier's 404.
+func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
+	if !s.opts.Static.Serve(w, r) {
+		s.fail(w, r, fmt.Errorf("static file %s: %w", r.URL.Path, errNoRoute))
+	}
 }
 
 // handleHealthz says the process is up; it touches nothing else.

@@ -25,6 +25,6 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("DELETE /visitor/api/entries/{id}", s.handleAPIEntryDelete)
 	s.mux.HandleFunc("GET /visitor/api/topology", s.handleAPITopology)
 
-	s.mux.Handle("GET /static/", s.opts.Static)
-	s.mux.Handle("GET /favicon.ico", s.opts.Static)
+	s.mux.HandleFunc("GET /static/", s.handleStatic)
+	s.mux.HandleFunc("GET /favicon.ico", s.handleStatic)
 }

@@ -18,6 +18,11 @@ type Upstream struct {
 	Requests      uint64 `json:"requests"`
 	Failures      uint64 `json:"failures"`
 	RecentSeconds int    `json:"recent_seconds"`
+	// LatencyMs is the web tier's latency estimate of the upstream, in
+	// milliseconds, and InFlight its requests in flight now: what the
+	// choice of upstream weighs.
+	LatencyMs float64 `json:"latency_ms"`
+	InFlight  int64   `json:"in_flight"`
 }
 
 // maxUpstreams bounds the list a Guestbook-Upstreams header may carry.
@@ -39,7 +44,7 @@ func ParseUpstreams(v string) ([]Upstream, bool) {
 		return nil, false
 	}
 	for _, u := range list {
-		if !word(u.Name) || (u.Zone != "" && !word(u.Zone)) {
+		if !word(u.Name) || (u.Zone != "" && !word(u.Zone)) || u.LatencyMs < 0 || u.InFlight < 0 {
 			return nil, false
 		}
 	}

@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/guestbook/guestbook/store"
@@ -98,20 +100,35 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 type Upstream interface {
 	Name() string
 	Available() bool
+	Latency() time.Duration
+	InFlight() int64
 }
 
 type upstreamCollector struct {
-	list    func() []Upstream
-	healthy *prometheus.Desc
+	list                       func() []Upstream
+	healthy, latency, inFlight *prometheus.Desc
 }
 
-// NewUpstreamCollector publishes guestbook_upstream_healthy{upstream}.
+// NewUpstreamCollector publishes each upstream's health, the web tier's
+// latency estimate of it and its requests in flight:
+// guestbook_upstream_healthy, guestbook_upstream_latency_seconds and
+// guestbook_upstream_in_flight, by upstream.
 func NewUpstreamCollector(list func() []Upstream) prometheus.Collector {
-	return &upstreamCollector{list: list, healthy: prometheus.NewDesc("guestbook_upstream_healthy",
-		"1 while an app tier upstream is in the web tier's rotation.", []string{"upstream"}, nil)}
+	d := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc(name, help, []string{"upstream"}, nil)
+	}
+	return &upstreamCollector{list: list,
+		healthy:  d("guestbook_upstream_healthy", "1 while an app tier upstream is in the web tier's rotation."),
+		latency:  d("guestbook_upstream_latency_seconds", "The web tier's latency estimate of an upstream (peak-sensitive, decaying), which the balancing weighs."),
+		inFlight: d("guestbook_upstream_in_flight", "Attempts at an upstream waiting for its answer to begin."),
+	}
 }
 
-func (c *upstreamCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.healthy }
+func (c *upstreamCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.healthy
+	ch <- c.latency
+	ch <- c.inFlight
+}
 
 func (c *upstreamCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, u := range c.list() {
@@ -120,5 +137,7 @@ func (c *upstreamCollector) Collect(ch chan<- prometheus.Metric) {
 			v = 1
 		}
 		ch <- prometheus.MustNewConstMetric(c.healthy, prometheus.GaugeValue, v, u.Name())
+		ch <- prometheus.MustNewConstMetric(c.latency, prometheus.GaugeValue, u.Latency().Seconds(), u.Name())
+		ch <- prometheus.MustNewConstMetric(c.inFlight, prometheus.GaugeValue, float64(u.InFlight()), u.Name())
 	}
 }

@@ -36,9 +36,20 @@ func CleanPath(p string) bool {
 // no route: r.Pattern is still empty) is answered by muxError, the tier's
 // error adapter, instead of the mux's plain text, keeping the mux's Allow
 // header. A 404 a handler writes (no such entry) passes through untouched.
+//
+// The route is recorded even when the handler panics, and a request that
+// matched no route records "unmatched" itself: in role all the app tier's
+// own answer comes first, and the web tier's "/visitor/" around it must
+// not take its place.
 func Dispatch(h http.Handler, w http.ResponseWriter, r *http.Request, muxError func(code int)) {
+	defer func() {
+		route := r.Pattern
+		if route == "" {
+			route = reqlog.Unmatched
+		}
+		reqlog.SetRoute(r.Context(), route)
+	}()
 	h.ServeHTTP(&muxErrorWriter{ResponseWriter: w, r: r, fail: muxError}, r)
-	reqlog.SetRoute(r.Context(), r.Pattern)
 }
 
 type muxErrorWriter struct {

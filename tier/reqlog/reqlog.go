@@ -51,12 +51,15 @@ func SetRoute(ctx context.Context, pattern string) {
 	}
 }
 
-// Route is the route pattern recorded, or "unmatched" when no route served
-// the request: a pattern, never a raw path, so that ids can't explode the
-// metrics' label set.
+// Unmatched is the route of a request that matched no route.
+const Unmatched = "unmatched"
+
+// Route is the route pattern recorded, or Unmatched when no route served
+// the request (one refused before any mux saw it): a pattern, never a raw
+// path, so that ids can't explode the metrics' label set.
 func (f *Fields) Route() string {
 	if p := f.route.Load(); p != nil {
 		return *p
 	}
-	return "unmatched"
+	return Unmatched
 }

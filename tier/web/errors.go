@@ -1,9 +1,10 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -20,6 +21,8 @@ var (
 	// request (502).
 	// errUpstream: the chosen upstream failed before answering (502).
 	errUpstream = errors.New("the app tier upstream failed")
+	// errTryTimeout (balancer.go): no upstream began to answer in time
+	// (504); a write without a key may or may not have been stored.
 	// errTooLarge: the body is over page.MaxBodyBytes (413).
 	errTooLarge = errors.New("request body too large")
 	// errBadRequest: the request can't be read or its path is not one a
@@ -44,6 +47,8 @@ func statusOf(err error) int {
 	switch {
 	case errors.Is(err, errClientGone):
 		return statusClientClosed
+	case errors.Is(err, errTryTimeout):
+		return http.StatusGatewayTimeout
 	case errors.Is(err, errNoUpstream), errors.Is(err, errUpstream):
 		return http.StatusBadGateway
 	case errors.Is(err, errTooLarge), errors.As(err, &mbe):
@@ -61,7 +66,7 @@ func statusOf(err error) int {
 // failStatuses are the statuses the web tier answers with, each page made
 // once per language at start.
 var failStatuses = []int{http.StatusBadRequest, http.StatusNotFound, http.StatusMethodNotAllowed,
-	http.StatusRequestEntityTooLarge, http.StatusInternalServerError, http.StatusBadGateway}
+	http.StatusRequestEntityTooLarge, http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout}
 
 // fail is the web tier's one place that turns an error into an answer: a
 // page in the reader's language, or JSON under /visitor/api/. It logs only
@@ -72,9 +77,15 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case statusClientClosed:
 		w.WriteHeader(status)
 		return
-	case http.StatusBadGateway:
+	case http.StatusBadGateway, http.StatusGatewayTimeout:
 		s.opts.Observer.Unavailable()
-		s.opts.Log.Warn("app tier unavailable", "method", r.Method, "path", r.URL.Path,
+		// With no upstream in the rotation every request is refused at
+		// once: the pool said so once, when the last one went down.
+		level := slog.LevelWarn
+		if errors.Is(err, errNoUpstream) {
+			level = slog.LevelDebug
+		}
+		s.opts.Log.Log(r.Context(), level, "app tier unavailable", "method", r.Method, "path", r.URL.Path,
 			"request_id", forwarded.IDFrom(r.Context()), "err", err)
 	case http.StatusInternalServerError:
 		s.opts.Log.Error("request failed", "method", r.Method, "path", r.URL.Path,
@@ -83,13 +94,16 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	h := w.Header()
 	page.SetSecurityHeaders(h)
 	h.Set("Cache-Control", "no-store")
-	if status == http.StatusBadGateway {
+	if status == http.StatusBadGateway || status == http.StatusGatewayTimeout {
 		h.Set("Retry-After", "5")
 	}
 	if isAPI(r) {
 		h.Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(status)
-		io.WriteString(w, `{"error":`+strconv.Quote(failMessage(page.En, status))+"}\n")
+		body, _ := json.Marshal(struct {
+			Error string `json:"error"`
+		}{failMessage(page.En, status)}) // a struct of one string always encodes
+		w.Write(append(body, '\n'))
 		return
 	}
 	page.SetHTMLHeaders(h)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,23 +10,22 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
-	"syscall"
 	"time"
 
 	"github.com/guestbook/guestbook/tier/forwarded"
 	"github.com/guestbook/guestbook/tier/hops"
 	"github.com/guestbook/guestbook/tier/page"
-	"github.com/guestbook/guestbook/tier/reqlog"
 )
 
 // Proxy timeouts and pool size. Upstreams are app instances on the same
 // network, so a dial that takes a second has failed; the idle pool holds
-// enough connections for a few hundred concurrent requests without redialing.
+// enough connections for a few hundred concurrent requests without
+// redialing. How long an answer may take to begin is web.try_timeout, per
+// attempt (balancer.go).
 const (
-	DialTimeout           = time.Second
-	ResponseHeaderTimeout = 30 * time.Second
-	IdleConnTimeout       = 90 * time.Second
-	MaxIdleConnsPerHost   = 256
+	DialTimeout         = time.Second
+	IdleConnTimeout     = 90 * time.Second
+	MaxIdleConnsPerHost = 256
 )
 
 // proxy forwards requests to the pool's upstreams. It retries a request that
@@ -43,7 +43,7 @@ type proxy struct {
 
 // newProxy builds a proxy over pool. trusted are the networks whose
 // forwarded headers are believed.
-func newProxy(pool *Pool, trusted forwarded.Trusted, webHop []string, obs Observer,
+func newProxy(pool *Pool, trusted forwarded.Trusted, webHop []string, tryTimeout time.Duration, obs Observer,
 	fail func(http.ResponseWriter, *http.Request, error), log *slog.Logger) *proxy {
 	transport := &http.Transport{
 		Proxy:                 nil, // never an HTTP_PROXY between the tiers
@@ -51,7 +51,6 @@ func newProxy(pool *Pool, trusted forwarded.Trusted, webHop []string, obs Observ
 		MaxIdleConns:          4 * MaxIdleConnsPerHost,
 		MaxIdleConnsPerHost:   MaxIdleConnsPerHost,
 		IdleConnTimeout:       IdleConnTimeout,
-		ResponseHeaderTimeout: ResponseHeaderTimeout,
 		ExpectContinueTimeout: time.Second,
 		// Pass the client's Accept-Encoding through untouched rather than
 		// asking for gzip and decompressing here.
@@ -60,7 +59,7 @@ func newProxy(pool *Pool, trusted forwarded.Trusted, webHop []string, obs Observ
 	p := &proxy{pool: pool, trusted: trusted, fail: fail, webHop: webHop}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:   p.rewrite,
-		Transport: &balancer{pool: pool, next: transport, obs: obs},
+		Transport: &balancer{pool: pool, next: transport, obs: obs, tryTimeout: tryTimeout},
 		ErrorLog:  slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		// The client gets this tier's X-Request-Id (forwarded.Middleware set
 		// it); the app tier's copy would be a second one, or another id.
@@ -89,6 +88,10 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err) // no healthy upstream: answer now, not after dial timeouts
 		return
 	}
+	if r.ContentLength > page.MaxBodyBytes {
+		p.fail(w, r, fmt.Errorf("body of %d bytes: %w", r.ContentLength, errTooLarge))
+		return
+	}
 	if r.Body != nil && r.Body != http.NoBody {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, page.MaxBodyBytes))
 		if err != nil {
@@ -102,6 +105,9 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 		r.ContentLength = int64(len(body))
+		if keyed(r, body) {
+			r = r.WithContext(context.WithValue(r.Context(), keyedWrite{}, true))
+		}
 	}
 	p.rp.ServeHTTP(w, r)
 }
@@ -157,94 +163,4 @@ func bufferSmallBody(resp *http.Response) error {
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return nil
-}
-
-// balancer is the proxy's transport: it sends each attempt to the next
-// available upstream and decides whether a failure may be retried.
-type balancer struct {
-	pool *Pool
-	next http.RoundTripper
-	obs  Observer
-}
-
-func (b *balancer) RoundTrip(req *http.Request) (*http.Response, error) {
-	var (
-		tried   []*Upstream
-		lastErr error = errNoUpstream
-	)
-	for {
-		u := b.pool.pick(tried)
-		if u == nil {
-			return nil, lastErr
-		}
-		out, err := attempt(req, u, len(tried) > 0)
-		if err != nil {
-			return nil, err
-		}
-		if len(tried) > 0 {
-			b.obs.Retried()
-		}
-		tried = append(tried, u)
-		reqlog.SetUpstream(req.Context(), u.Name())
-		resp, err := b.next.RoundTrip(out)
-		b.obs.UpstreamResult(u.Name(), err == nil)
-		u.counts.add(err != nil)
-		if err == nil {
-			return resp, nil
-		}
-		if connectionFailed(err) {
-			b.pool.markDown(u, err)
-		}
-		if !retryable(req, err) {
-			return nil, fmt.Errorf("upstream %s: %w", u.URL.Host, err)
-		}
-		lastErr = fmt.Errorf("upstream %s: %w", u.URL.Host, err)
-	}
-}
-
-// attempt is req addressed to u. A retry gets a fresh copy of the body: the
-// failed attempt may have read or closed the first.
-func attempt(req *http.Request, u *Upstream, retry bool) (*http.Request, error) {
-	out := req.Clone(req.Context())
-	out.URL.Scheme, out.URL.Host = u.URL.Scheme, u.URL.Host
-	out.URL.Path = u.URL.Path + req.URL.Path
-	if req.URL.RawPath != "" {
-		out.URL.RawPath = u.URL.Path + req.URL.RawPath
-	}
-	if retry && req.GetBody != nil {
-		body, err := req.GetBody()
-		if err != nil {
-			return nil, err
-		}
-		out.Body = body
-	}
-	return out, nil
-}
-
-// retryable says whether a failed attempt may go to another upstream. A
-// failed dial sent nothing, so any method may go again. A GET or HEAD may
-// also go again when the connection broke before any byte of an answer.
-// Anything else (a timeout waiting for the answer, a POST on a connection
-// that broke after it was written) may have been acted on: not retried.
-func retryable(req *http.Request, err error) bool {
-	if req.Context().Err() != nil {
-		return false
-	}
-	if dialFailed(err) {
-		return true
-	}
-	idempotent := req.Method == http.MethodGet || req.Method == http.MethodHead
-	return idempotent && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.EPIPE))
-}
-
-// connectionFailed reports errors that say the upstream can't be reached or
-// dropped the connection: a passive health failure.
-func connectionFailed(err error) bool {
-	return dialFailed(err) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED)
-}
-
-func dialFailed(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
 }

@@ -32,6 +32,13 @@ type front struct {
 
 func newFront(t *testing.T, trusted forwarded.Trusted, upstreams ...string) *front {
 	t.Helper()
+	return newFrontTrying(t, 0, trusted, upstreams...)
+}
+
+// newFrontTrying is newFront with web.try_timeout at try (the default when
+// zero).
+func newFrontTrying(t *testing.T, try time.Duration, trusted forwarded.Trusted, upstreams ...string) *front {
+	t.Helper()
 	log := httpcheck.Logger(t)
 	pool, err := web.NewPool(upstreams, time.Second, log)
 	if err != nil {
@@ -39,7 +46,7 @@ func newFront(t *testing.T, trusted forwarded.Trusted, upstreams ...string) *fro
 	}
 	s, err := web.New(web.Options{
 		Instance: testInstance, Version: "test", Log: log,
-		Upstreams: pool, Trusted: trusted,
+		Upstreams: pool, Trusted: trusted, TryTimeout: try,
 	})
 	if err != nil {
 		t.Fatalf("web.New: %v", err)

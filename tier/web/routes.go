@@ -7,8 +7,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
 
 	s.mux.HandleFunc("GET /{$}", s.handleHome)
-	s.mux.Handle("GET /static/", s.opts.Static)
-	s.mux.Handle("GET /favicon.ico", s.opts.Static)
+	s.mux.HandleFunc("GET /static/", s.handleStatic)
+	s.mux.HandleFunc("GET /favicon.ico", s.handleStatic)
 
 	s.mux.HandleFunc("/visitor/", s.handleApp)
 }

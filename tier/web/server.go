@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/guestbook/guestbook/assets"
 	"github.com/guestbook/guestbook/config"
@@ -38,6 +39,9 @@ type Options struct {
 	// Trusted are the networks whose forwarded headers the proxy believes
 	// (web.trusted_proxies).
 	Trusted forwarded.Trusted
+	// TryTimeout is how long one attempt at an upstream may take to begin
+	// its answer (web.try_timeout); 1s when zero.
+	TryTimeout time.Duration
 	// Observer hears what the proxy does, for metrics; none when nil.
 	Observer Observer
 	// Draining reports that the process is shutting down: /readyz answers
@@ -94,7 +98,10 @@ func New(opts Options) (*Server, error) {
 	}
 	s.app = opts.App
 	if opts.Upstreams != nil {
-		s.app = newProxy(opts.Upstreams, opts.Trusted, s.webHop, opts.Observer, s.fail, opts.Log)
+		if opts.TryTimeout <= 0 {
+			opts.TryTimeout = time.Second
+		}
+		s.app = newProxy(opts.Upstreams, opts.Trusted, s.webHop, opts.TryTimeout, opts.Observer, s.fail, opts.Log)
 		s.opts.Ready = opts.Upstreams.Ready
 	}
 	s.routes()
@@ -167,6 +174,13 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 	w.Header()["Vary"] = varyLanguage
 	w.Header()[hops.HeaderWeb] = s.webHop
 	s.home[page.Lang(r)].Serve(w, r, cachePrivate)
+}
+
+// handleStatic serves an embedded file, or the web tier's 404.
+func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
+	if !s.opts.Static.Serve(w, r) {
+		s.fail(w, r, fmt.Errorf("static file %s: %w", r.URL.Path, errNotFound))
+	}
 }
 
 // handleApp passes a /visitor/ request to the app tier, in-process or

@@ -29,6 +29,7 @@ func (p *Pool) Describe() []hops.Upstream {
 		d := hops.Upstream{
 			Name: "upstream-" + strconv.Itoa(u.index+1), Healthy: u.Available(),
 			Requests: requests, Failures: failures, RecentSeconds: int(over.Round(time.Second) / time.Second),
+			LatencyMs: u.Latency().Seconds() * 1000, InFlight: u.InFlight(),
 		}
 		// Behind a load balancer the instance changes from check to check:
 		// the upstream keeps its place's name rather than a random one's.

@@ -5,13 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/guestbook/guestbook/config"
+	"github.com/guestbook/guestbook/internal/balance"
 	"github.com/guestbook/guestbook/tier/hops"
 )
 
@@ -26,6 +29,11 @@ type Upstream struct {
 	balancer atomic.Bool // its checks have met more than one instance
 	index    int
 	counts   counts
+	// est is its latency estimate and requests in flight, which the
+	// choice of upstream weighs; picked is when it was last chosen (the
+	// pool's sequence number), so that equal upstreams take turns.
+	est    balance.Estimate
+	picked atomic.Uint64
 }
 
 // Available reports whether the upstream is in the rotation: its last active
@@ -36,19 +44,35 @@ func (u *Upstream) Available() bool { return u.healthy.Load() }
 // metrics.
 func (u *Upstream) Name() string { return u.name }
 
+// Latency is the upstream's latency estimate now, rounded to 10µs (the
+// topology page's and the metrics' precision, and no more detail than an
+// estimate has).
+func (u *Upstream) Latency() time.Duration {
+	return u.est.Latency(time.Now()).Round(10 * time.Microsecond)
+}
+
+// InFlight is the number of attempts at the upstream waiting for an answer
+// to begin.
+func (u *Upstream) InFlight() int64 { return u.est.InFlight() }
+
 // Pool is the set of upstreams, with the choice of the next one and their
 // health.
 //
-// Selection is round-robin over the available upstreams. App instances are
-// alike and their requests short, so turns spread the load as evenly as
-// least-in-flight would, and they make the balancing visible: refresh the
-// page and the app instance changes, as it did behind the original's load
-// balancer.
+// The choice is the power of two random choices over each upstream's
+// latency estimate and requests in flight (package balance): an upstream
+// that turns slow but still answers gets little traffic while it stays in
+// the rotation, and its share back when it recovers; equal upstreams share
+// the load about evenly, so that refreshing a page still shows the
+// balancing, as it did behind the original's load balancer.
 type Pool struct {
 	upstreams []*Upstream
-	next      atomic.Uint64
 	log       *slog.Logger
 	check     *http.Client
+	// now and rnd are the clock and the random source of the choice; a test
+	// sets its own to step the choice without sleeping.
+	now func() time.Time
+	rnd func(n int) int
+	seq atomic.Uint64 // choices made
 }
 
 // NewPool builds a pool over the upstreams' base URLs. Every upstream starts
@@ -57,7 +81,7 @@ func NewPool(baseURLs []string, checkTimeout time.Duration, log *slog.Logger) (*
 	if len(baseURLs) == 0 {
 		return nil, errors.New("web.upstreams: role web needs at least one app tier URL")
 	}
-	p := &Pool{log: log, check: &http.Client{
+	p := &Pool{log: log, now: time.Now, rnd: rand.IntN, check: &http.Client{
 		Timeout: checkTimeout,
 		// Checks must not follow a redirect to somewhere else and call it healthy.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -77,26 +101,21 @@ func NewPool(baseURLs []string, checkTimeout time.Duration, log *slog.Logger) (*
 // Upstreams lists the pool's upstreams in configuration order.
 func (p *Pool) Upstreams() []*Upstream { return p.upstreams }
 
-// pick returns the next available upstream not in tried, in turn, or nil.
+// pick chooses an available upstream not in tried, or nil when none is
+// left.
 func (p *Pool) pick(tried []*Upstream) *Upstream {
-	n := uint64(len(p.upstreams))
-	start := p.next.Add(1)
-	for i := range n {
-		u := p.upstreams[(start+i)%n]
-		if u.Available() && !contains(tried, u) {
-			return u
-		}
+	now := p.now()
+	i := balance.PickTwo(len(p.upstreams),
+		func(i int) bool { return p.upstreams[i].Available() && !slices.Contains(tried, p.upstreams[i]) },
+		func(i int) float64 { return p.upstreams[i].est.Cost(now) },
+		func(i int) uint64 { return p.upstreams[i].picked.Load() },
+		p.rnd)
+	if i < 0 {
+		return nil
 	}
-	return nil
-}
-
-func contains(list []*Upstream, u *Upstream) bool {
-	for _, v := range list {
-		if v == u {
-			return true
-		}
-	}
-	return false
+	u := p.upstreams[i]
+	u.picked.Store(p.seq.Add(1))
+	return u
 }
 
 // Ready returns nil while at least one upstream is in the rotation.
