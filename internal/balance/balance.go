@@ -96,6 +96,16 @@ func (e *Estimate) Latency(now time.Time) time.Duration {
 	return time.Duration(e.rtt * e.weight(now))
 }
 
+// Reset forgets the estimate (requests in flight stay counted): a server
+// that has just come back (an active check passed after it was taken out)
+// starts afresh, as cheap as a new one, rather than as slow as it was when
+// it failed.
+func (e *Estimate) Reset() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.rtt, e.at = 0, time.Time{}
+}
+
 // InFlight is the number of requests started and not yet done.
 func (e *Estimate) InFlight() int64 { return e.inFlight.Load() }
 

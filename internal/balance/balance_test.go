@@ -179,3 +179,12 @@ func TestASlowServerLosesItsShareAndGetsItBackWhenFast(t *testing.T) {
 		t.Errorf("once fast again, server 1 got %.1f%% of requests, want its share (about half)", 100*share)
 	}
 }
+
+func TestAResetEstimateIsAsCheapAsANewOne(t *testing.T) {
+	var e Estimate
+	e.Observe(t0, time.Second)
+	e.Reset()
+	if got := e.Latency(t0); got != Initial {
+		t.Errorf("after Reset the estimate is %v, want Initial (%v)", got, Initial)
+	}
+}

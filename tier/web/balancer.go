@@ -89,10 +89,16 @@ func (b *balancer) try(req *http.Request, u *Upstream, retry bool) (*http.Respon
 		resp.Body.Close()
 		err = context.Canceled
 	}
-	u.est.Done(b.pool.now(), b.pool.now().Sub(start))
+	took := b.pool.now().Sub(start)
 	if late.Load() {
 		err = fmt.Errorf("%w within %s: %w", errTryTimeout, budget, err)
 	}
+	if err != nil {
+		// A failure costs as much as the longest wait: an upstream that
+		// drops connections must not look fast for failing fast.
+		took = max(took, budget)
+	}
+	u.est.Done(b.pool.now(), took)
 	b.obs.UpstreamResult(u.Name(), err == nil)
 	u.counts.add(err != nil)
 	if err != nil {

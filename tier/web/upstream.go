@@ -138,8 +138,11 @@ func (p *Pool) markDown(u *Upstream, reason error) {
 	}
 }
 
+// markUp brings u back into the rotation after an active check passed,
+// with a fresh latency estimate: the failures that took it out are past.
 func (p *Pool) markUp(u *Upstream) {
 	if u.healthy.CompareAndSwap(false, true) {
+		u.est.Reset()
 		p.log.Info("upstream up", "upstream", u.name)
 	}
 }
