@@ -110,6 +110,13 @@ type Database struct {
 	// ReadYourWrites sends a client's reads to the writer for this long after
 	// it wrote, so it sees its own write. Default 5s; 0 turns it off.
 	ReadYourWrites time.Duration `yaml:"read_your_writes"`
+	// QueryTimeout abandons a query that has not answered in this long: a
+	// read is then repeated on another server, a write answers 503. The
+	// heartbeat and the health checks wait as long, so a frozen server
+	// leaves the rotation within HealthInterval plus QueryTimeout. A
+	// request's own deadline (the web tier's Guestbook-Timeout-Ms) bounds
+	// it further. Default 2s.
+	QueryTimeout time.Duration `yaml:"query_timeout"`
 }
 
 // Instance names the machine that served a request, as the pages show it.
@@ -157,6 +164,7 @@ func Default() Config {
 			MaxReplicaLag:   5 * time.Second,
 			FailoverTimeout: 10 * time.Second,
 			ReadYourWrites:  5 * time.Second,
+			QueryTimeout:    2 * time.Second,
 		},
 		Instance: Instance{ID: host},
 		Log:      Log{Format: "text", Level: "info"},
@@ -227,6 +235,10 @@ func (c Config) Validate() error {
 	}
 	if c.Database.FailoverTimeout <= 0 {
 		return fmt.Errorf("database.failover_timeout: must be positive, got %s", c.Database.FailoverTimeout)
+	}
+	if c.Database.QueryTimeout <= 0 {
+		return fmt.Errorf("database.query_timeout: must be positive, got %s (it bounds every query and health check; "+
+			"a frozen server leaves the rotation within database.health_interval plus this)", c.Database.QueryTimeout)
 	}
 	if c.Database.ReadYourWrites < 0 {
 		return fmt.Errorf("database.read_your_writes: %s is negative", c.Database.ReadYourWrites)

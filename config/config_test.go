@@ -74,6 +74,7 @@ func TestLoadWithNothingSetGivesTheDocumentedDefaults(t *testing.T) {
 			MaxReplicaLag:   5 * time.Second,
 			FailoverTimeout: 10 * time.Second,
 			ReadYourWrites:  5 * time.Second,
+			QueryTimeout:    2 * time.Second,
 		},
 		Instance: Instance{ID: hostname(t)},
 		Log:      Log{Format: "text", Level: "info"},
@@ -121,6 +122,7 @@ database:
   max_replica_lag: 3s
   failover_timeout: 20s
   read_your_writes: 0s
+  query_timeout: 300ms
 instance:
   id: web-1
   zone: ap-northeast-2a
@@ -147,6 +149,7 @@ log:
 			HealthInterval:  250 * time.Millisecond,
 			MaxReplicaLag:   3 * time.Second,
 			FailoverTimeout: 20 * time.Second,
+			QueryTimeout:    300 * time.Millisecond,
 		},
 		Instance: Instance{ID: "web-1", Zone: "ap-northeast-2a", Subnet: "10.0.1.0/24"},
 		Log:      Log{Format: "json", Level: "debug"},
@@ -236,6 +239,7 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 		"GUESTBOOK_DATABASE_MAX_REPLICA_LAG=9s",
 		"GUESTBOOK_DATABASE_FAILOVER_TIMEOUT=30s",
 		"GUESTBOOK_DATABASE_READ_YOUR_WRITES=1s",
+		"GUESTBOOK_DATABASE_QUERY_TIMEOUT=750ms",
 		"GUESTBOOK_INSTANCE_ID=app-1",
 		"GUESTBOOK_INSTANCE_ZONE=zone-b",
 		"GUESTBOOK_INSTANCE_SUBNET=10.0.2.0/24",
@@ -272,6 +276,7 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 			MaxReplicaLag:   9 * time.Second,
 			FailoverTimeout: 30 * time.Second,
 			ReadYourWrites:  time.Second,
+			QueryTimeout:    750 * time.Millisecond,
 		},
 		Instance: Instance{ID: "app-1", Zone: "zone-b", Subnet: "10.0.2.0/24", Metadata: "ec2", Drain: 15 * time.Second},
 		Log:      Log{Format: "json", Level: "error"},
@@ -507,6 +512,8 @@ func TestValidateNamesTheKeyOfABadValue(t *testing.T) {
 		{"zero max_replica_lag", func(c *Config) { c.Database.MaxReplicaLag = 0 }, "database.max_replica_lag"},
 		{"max_replica_lag within one heartbeat", func(c *Config) { c.Database.MaxReplicaLag = c.Database.HealthInterval }, "database.max_replica_lag"},
 		{"zero failover_timeout", func(c *Config) { c.Database.FailoverTimeout = 0 }, "database.failover_timeout"},
+		{"zero query_timeout", func(c *Config) { c.Database.QueryTimeout = 0 }, "database.query_timeout"},
+		{"negative query_timeout", func(c *Config) { c.Database.QueryTimeout = -time.Second }, "database.query_timeout"},
 		{"negative read_your_writes", func(c *Config) { c.Database.ReadYourWrites = -time.Second }, "database.read_your_writes"},
 		{"max_open_conns 0", func(c *Config) { c.Database.MaxOpenConns = 0 }, "database.max_open_conns"},
 		{"negative max_idle_conns", func(c *Config) { c.Database.MaxIdleConns = -1 }, "database.max_idle_conns"},
@@ -551,6 +558,9 @@ func TestValidateAcceptsGoodValues(t *testing.T) {
 			c.Database.PrimaryName, c.Database.ReplicaNames = "db-seoul-a", []string{"db-seoul-c", "db_2.b"}
 		}},
 		{"no idle connections", func(c *Config) { c.Database.MaxIdleConns = 0 }},
+		{"a query_timeout longer than health_interval", func(c *Config) {
+			c.Database.HealthInterval, c.Database.QueryTimeout = 100*time.Millisecond, 5*time.Second
+		}},
 		{"json logs at every level", func(c *Config) { c.Log.Format = "json"; c.Log.Level = "debug" }},
 		{"warn", func(c *Config) { c.Log.Level = "warn" }},
 		{"error", func(c *Config) { c.Log.Level = "error" }},

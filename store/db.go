@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync/atomic"
 	"time"
 
@@ -16,12 +17,15 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/guestbook/guestbook/config"
+	"github.com/guestbook/guestbook/internal/balance"
 )
 
 // DB is the store: a pool per database server. Writes go to the writer, the
-// one primary candidate that is writable; reads go round-robin to the healthy
-// replicas, or to the writer when there is none (or when the reader has just
-// written: see ReadPrimary). Every method says by its call whether it reads
+// one primary candidate that is writable; reads go to the healthy replicas,
+// balanced by each one's latency and load (pickReplica), or to the writer
+// when there is none (or when the reader has just written: see
+// ReadPrimary). Every query is bounded by database.query_timeout and by the
+// time its caller's context has left (attempt). Every method says by its call whether it reads
 // (db.read) or writes (db.write), so the routing can be read off the code.
 type DB struct {
 	dialect    dialect
@@ -30,10 +34,12 @@ type DB struct {
 	replicas   []*replica
 	writer     atomic.Pointer[backend] // nil while no writable candidate is known
 	lastWriter atomic.Pointer[backend] // the writer before it was lost: preferred when found again
-	next       atomic.Uint64           // round-robin over replicas
 	lost       chan struct{}           // a write found the writer gone: look for one now
 	log        *slog.Logger
-	now        func() time.Time
+	now        func() time.Time // the day's clock: Options.Now
+	clock      func() time.Time // measures latencies: time.Now, or a test's
+	rnd        func(n int) int  // a uniform integer in [0, n), for pickReplica
+	picks      atomic.Uint64    // reads given a replica: what replica.picked counts in
 }
 
 // Options are what a store needs beside its configuration.
@@ -55,12 +61,16 @@ type backend struct {
 	reads  atomic.Uint64
 	writes atomic.Uint64
 	lag    atomic.Int64 // a replica's nanoseconds behind the writer at its last check; 0 for a candidate
+	est    balance.Estimate
 }
 
-// replica is a read-only backend with its health.
+// replica is a read-only backend with its health, and when it was last
+// chosen for a read (the store's pick count), so that equal replicas take
+// turns.
 type replica struct {
 	*backend
 	healthy atomic.Bool
+	picked  atomic.Uint64
 }
 
 // Open connects to the primary named by cfg (each candidate, when several are
@@ -76,7 +86,8 @@ func Open(ctx context.Context, cfg config.Database, opts Options) (_ *DB, err er
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	db := &DB{dialect: d, cfg: cfg, lost: make(chan struct{}, 1), log: opts.Log, now: opts.Now}
+	db := &DB{dialect: d, cfg: cfg, lost: make(chan struct{}, 1), log: opts.Log, now: opts.Now,
+		clock: time.Now, rnd: rand.IntN}
 	defer func() {
 		if err != nil {
 			db.Close()
@@ -148,7 +159,7 @@ func (db *DB) Host() string {
 // Ping checks that the store can serve: the writer answers or, while a
 // failover is under way, a healthy replica does (reads still work).
 func (db *DB) Ping(ctx context.Context) error {
-	err := db.inspect(ctx, func(x *sqlx.DB) error { return x.PingContext(ctx) })
+	err := db.inspect(ctx, func(ctx context.Context, x *sqlx.DB) error { return x.PingContext(ctx) })
 	if err != nil {
 		return fmt.Errorf("ping %s: %w", db.Host(), unavailable(err))
 	}

@@ -39,7 +39,7 @@ func (db *DB) ListEntries(ctx context.Context, before int64, limit int) (Page, e
 	}
 	var entries []Entry
 	// One more than the page, to learn whether an older page exists.
-	err := db.read(ctx, func(x *sqlx.DB) error {
+	err := db.read(ctx, func(ctx context.Context, x *sqlx.DB) error {
 		entries = entries[:0]
 		return x.SelectContext(ctx, &entries, listEntriesSQL, before, limit+1)
 	})
@@ -61,7 +61,7 @@ FROM entries WHERE id = ?`
 // GetEntry reads one entry from a reader, or returns ErrNotFound.
 func (db *DB) GetEntry(ctx context.Context, id int64) (Entry, error) {
 	var e Entry
-	err := db.read(ctx, func(x *sqlx.DB) error { return x.GetContext(ctx, &e, getEntrySQL, id) })
+	err := db.read(ctx, func(ctx context.Context, x *sqlx.DB) error { return x.GetContext(ctx, &e, getEntrySQL, id) })
 	if errors.Is(err, sql.ErrNoRows) {
 		return Entry{}, fmt.Errorf("entry %d: %w", id, ErrNotFound)
 	}
@@ -90,7 +90,7 @@ func (db *DB) CreateEntry(ctx context.Context, d Draft, deleteSecret string) (En
 		DeleteHash: HashSecret(deleteSecret),
 	}
 	var res sql.Result
-	err := db.write(ctx, func(x *sqlx.DB) (err error) {
+	err := db.write(ctx, func(ctx context.Context, x *sqlx.DB) (err error) {
 		res, err = x.ExecContext(ctx, createEntrySQL, e.Name, e.Email, e.Day, e.Content, e.CreatedAt, e.DeleteHash)
 		return err
 	})
@@ -116,7 +116,7 @@ const (
 func (db *DB) DeleteEntry(ctx context.Context, id int64, deleteSecret string) error {
 	var deleted bool
 	var count int
-	err := db.write(ctx, func(x *sqlx.DB) error {
+	err := db.write(ctx, func(ctx context.Context, x *sqlx.DB) error {
 		tx, err := x.BeginTxx(ctx, nil)
 		if err != nil {
 			return err
@@ -147,7 +147,7 @@ func (db *DB) DeleteEntry(ctx context.Context, id int64, deleteSecret string) er
 // caller has checked the admin token. ErrNotFound if there is no such entry.
 func (db *DB) DeleteEntryAsAdmin(ctx context.Context, id int64) error {
 	var res sql.Result
-	err := db.write(ctx, func(x *sqlx.DB) (err error) {
+	err := db.write(ctx, func(ctx context.Context, x *sqlx.DB) (err error) {
 		res, err = x.ExecContext(ctx, deleteEntrySQL, id)
 		return err
 	})

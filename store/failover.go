@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -49,19 +50,31 @@ func (db *DB) findWriter(ctx context.Context) bool {
 		db.writer.Store(db.candidates[0]) // one file: its own writer
 		return true
 	}
+	// All candidates at once, so that a frozen one delays no other's
+	// answer beyond one check's deadline.
+	ok := make([]bool, len(db.candidates))
+	var wg sync.WaitGroup
+	for i, b := range db.candidates {
+		wg.Go(func() {
+			checkCtx, cancel := context.WithTimeout(ctx, db.checkTimeout())
+			defer cancel()
+			var writable bool
+			err := b.db.GetContext(checkCtx, &writable, writableSQL)
+			switch {
+			case err == nil && writable:
+				ok[i] = true
+			case err == nil:
+				// Read-only: its idle connections may outlive a DNS flip of
+				// the endpoint to the new writer; new ones will not.
+				dropIdle(b, db.cfg.MaxIdleConns)
+			}
+		})
+	}
+	wg.Wait()
 	var writable []*backend
-	for _, b := range db.candidates {
-		checkCtx, cancel := context.WithTimeout(ctx, db.checkTimeout())
-		var ok bool
-		err := b.db.GetContext(checkCtx, &ok, writableSQL)
-		cancel()
-		switch {
-		case err == nil && ok:
+	for i, b := range db.candidates {
+		if ok[i] {
 			writable = append(writable, b)
-		case err == nil:
-			// Read-only: its idle connections may outlive a DNS flip of
-			// the endpoint to the new writer; new ones will not.
-			dropIdle(b, db.cfg.MaxIdleConns)
 		}
 	}
 	if len(writable) == 0 {
@@ -146,7 +159,11 @@ func names(list []*backend) string {
 	return strings.Join(s, ",")
 }
 
-// checkTimeout bounds one health or writer check.
+// checkTimeout bounds one health or writer check: database.query_timeout,
+// the deadline of every query, so that a server frozen (accepting
+// connections, answering nothing) is out within one health interval plus
+// that deadline. Longer than the interval is fine: the loop's ticker drops
+// the ticks a slow round overran.
 func (db *DB) checkTimeout() time.Duration {
-	return min(time.Second, db.cfg.HealthInterval)
+	return db.cfg.QueryTimeout
 }

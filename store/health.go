@@ -101,7 +101,7 @@ func (db *DB) beat(ctx context.Context) {
 	_, err := w.db.ExecContext(checkCtx, heartbeatSQL, time.Now().UTC())
 	switch {
 	case err == nil || ctx.Err() != nil || isNoSuchTable(err): // not migrated yet
-	case connectionLost(err) || readOnly(err):
+	case connectionLost(err) || readOnly(err) || checkCtx.Err() != nil: // the last: no answer within the deadline
 		db.lostWriter(w, err)
 	default:
 		db.log.Warn("heartbeat failed", "host", w.name, "err", err)
@@ -110,33 +110,46 @@ func (db *DB) beat(ctx context.Context) {
 
 const heartbeatReadSQL = `SELECT beat FROM heartbeat WHERE id = 1`
 
-// checkReplicas measures each replica's lag from the heartbeat it holds. One
-// that does not answer, or lags more than database.max_replica_lag, leaves
-// the rotation until a check finds it healthy again. While there is no
-// writer the heartbeat stops and every copy ages: lag then says nothing, and
-// replicas that answer stay in, since they are all the reads have.
+// checkReplicas measures each replica's lag from the heartbeat it holds, all
+// replicas at once, so that a frozen one delays no other's check. One that
+// does not answer within database.query_timeout, or lags more than
+// database.max_replica_lag, leaves the rotation until a check finds it
+// healthy again. While there is no writer the heartbeat stops and every copy
+// ages: lag then says nothing, and replicas that answer stay in, since they
+// are all the reads have. How long each check took feeds the replica's
+// latency estimate, so that one no read goes to is still measured.
 func (db *DB) checkReplicas(ctx context.Context) {
+	var wg sync.WaitGroup
 	for _, r := range db.replicas {
-		checkCtx, cancel := context.WithTimeout(ctx, db.checkTimeout())
-		var beat time.Time
-		err := r.db.GetContext(checkCtx, &beat, heartbeatReadSQL)
-		cancel()
-		if ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			db.markReplicaDown(r, err)
-			continue
-		}
-		lag := max(time.Since(beat), 0)
-		r.lag.Store(int64(lag))
-		if lag > db.cfg.MaxReplicaLag && db.writer.Load() != nil {
-			db.markReplicaDown(r, errLagging{lag})
-			continue
-		}
-		if r.healthy.CompareAndSwap(false, true) {
-			db.log.Info("replica in rotation", "host", r.name, "lag", lag)
-		}
+		wg.Go(func() { db.checkReplica(ctx, r) })
+	}
+	wg.Wait()
+}
+
+func (db *DB) checkReplica(ctx context.Context, r *replica) {
+	checkCtx, cancel := context.WithTimeout(ctx, db.checkTimeout())
+	defer cancel()
+	var beat time.Time
+	start := db.clock()
+	err := r.db.GetContext(checkCtx, &beat, heartbeatReadSQL)
+	if ctx.Err() != nil {
+		return
+	}
+	if end := db.clock(); err == nil || checkCtx.Err() != nil {
+		r.est.Observe(end, end.Sub(start))
+	}
+	if err != nil {
+		db.markReplicaDown(r, err)
+		return
+	}
+	lag := max(time.Since(beat), 0)
+	r.lag.Store(int64(lag))
+	if lag > db.cfg.MaxReplicaLag && db.writer.Load() != nil {
+		db.markReplicaDown(r, errLagging{lag})
+		return
+	}
+	if r.healthy.CompareAndSwap(false, true) {
+		db.log.Info("replica in rotation", "host", r.name, "lag", lag)
 	}
 }
 

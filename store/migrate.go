@@ -214,7 +214,7 @@ func (db *DB) SchemaVersion(ctx context.Context) (version uint, dirty bool, err 
 		Version int64 `db:"version"`
 		Dirty   bool  `db:"dirty"`
 	}
-	err = db.inspect(ctx, func(x *sqlx.DB) error { return x.GetContext(ctx, &row, q) })
+	err = db.inspect(ctx, func(ctx context.Context, x *sqlx.DB) error { return x.GetContext(ctx, &row, q) })
 	switch {
 	case errors.Is(err, sql.ErrNoRows) || isNoSuchTable(err):
 		return 0, false, nil

@@ -27,97 +27,120 @@ func readsPrimary(ctx context.Context) bool {
 	return v
 }
 
-// read runs q on a reader: the healthy replicas in turn, or the writer when
-// no replica is healthy or ctx asks for it. A server that fails to answer
-// (as opposed to answering with an error about the query) is passed over and
-// q runs on the next: reads are safe to repeat, so a lost replica costs no
+// query is the work of one read or write on one server. It must run in the
+// ctx it is given, which carries that attempt's deadline (see attempt).
+type query func(ctx context.Context, x *sqlx.DB) error
+
+// read runs q on a reader: a healthy replica chosen by its latency and load
+// (pickReplica), or the writer when no replica is healthy or ctx asks for
+// it. A server that fails to answer (its connection failed, or it did not
+// answer within the attempt's deadline) is taken out and q runs on the
+// next: reads are safe to repeat, so a lost or frozen replica costs no
 // client an error. With no writer either (a failover in progress), any
-// replica that answers will do: a stale list beats an error page.
-func (db *DB) read(ctx context.Context, q func(*sqlx.DB) error) error {
-	try := func(b *backend) (done bool, err error) {
+// replica that answers will do: a stale list beats an error page. Each
+// server is tried once at most.
+func (db *DB) read(ctx context.Context, q query) error {
+	var lastErr error = fmt.Errorf("%w: no writable primary and no replica", ErrUnavailable)
+	w := db.writer.Load()
+	left := len(db.replicas) // servers this read may still try
+	if w != nil {
+		left++
+	}
+	try := func(b *backend) (outcome, error) {
 		b.reads.Add(1)
-		err = q(b.db)
-		if err == nil || !connectionLost(err) {
+		left--
+		o, err := db.attempt(ctx, b, left > 0, q)
+		if o == answered {
 			noteAnswer(ctx, b) // it answered, if only "no such row"
 		}
-		return err == nil || !connectionLost(err) || ctx.Err() != nil, err
+		return o, err
 	}
-	var lastErr error = fmt.Errorf("%w: no writable primary and no replica", ErrUnavailable)
+	tried := make([]bool, len(db.replicas))
 	if !readsPrimary(ctx) {
-		for _, r := range db.healthyReplicas() {
-			done, err := try(r.backend)
-			if done {
+		for {
+			i := db.pickReplica(db.clock(), tried)
+			if i < 0 {
+				break
+			}
+			tried[i] = true
+			r := db.replicas[i]
+			o, err := try(r.backend)
+			if o.final() {
 				return err
 			}
-			db.markReplicaDown(r, err)
+			if o == failed {
+				db.markReplicaDown(r, err)
+			}
 			lastErr = err
 		}
 	}
-	if w := db.writer.Load(); w != nil {
-		done, err := try(w)
-		if done {
+	if w != nil {
+		o, err := try(w)
+		if o.final() {
 			return err
 		}
-		db.lostWriter(w, err)
+		if o == failed {
+			db.lostWriter(w, err)
+		}
 		lastErr = err
 	}
-	for _, r := range db.replicas { // the last resort: healthy or not
-		if done, err := try(r.backend); done {
-			return err
-		} else {
-			lastErr = err
+	for i, r := range db.replicas { // the last resort: healthy or not
+		if tried[i] {
+			continue
 		}
+		o, err := try(r.backend)
+		if o.final() {
+			return err
+		}
+		lastErr = err
 	}
 	return lastErr
 }
 
-// healthyReplicas lists the replicas in the rotation, starting with the next
-// in turn.
-func (db *DB) healthyReplicas() []*replica {
-	n := len(db.replicas)
-	if n == 0 {
-		return nil
-	}
-	start := int(db.next.Add(1) % uint64(n))
-	out := make([]*replica, 0, n)
-	for i := range n {
-		if r := db.replicas[(start+i)%n]; r.healthy.Load() {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// write runs q on the writer. If the writer is gone or has turned read-only
-// (a failover demoted it), the store starts looking for the new one and q's
-// error is returned marked ErrUnavailable: the write is never retried here,
-// since a write whose answer was lost may have been applied, and doing it
-// again could apply it twice. The client is told to try again (503).
-func (db *DB) write(ctx context.Context, q func(*sqlx.DB) error) error {
+// write runs q on the writer. If the writer is gone, does not answer within
+// the deadline or has turned read-only (a failover demoted it), the store
+// starts looking for the new one and the error is returned marked
+// ErrUnavailable: the write is never retried here, since a write whose
+// answer was lost or late may have been applied, and doing it again could
+// apply it twice. The client is told to try again (503).
+func (db *DB) write(ctx context.Context, q query) error {
 	w := db.writer.Load()
 	if w == nil {
 		db.signalLost()
 		return fmt.Errorf("%w: looking for the writable primary", ErrUnavailable)
 	}
 	w.writes.Add(1)
-	err := q(w.db)
-	if err != nil && ctx.Err() == nil && (connectionLost(err) || readOnly(err)) {
+	o, err := db.attempt(ctx, w, false, q)
+	switch o {
+	case failed:
 		db.lostWriter(w, err)
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return unavailable(err)
+	case hurried:
+		return unavailable(err)
+	case answered:
+		noteAnswer(ctx, w)
+		if readOnly(err) {
+			db.lostWriter(w, err)
+			return unavailable(err)
+		}
 	}
-	noteAnswer(ctx, w)
 	return err
 }
 
 // inspect runs q, which reads what every server holds alike (the schema
 // version, a ping), on the writer or, during a failover, on a healthy
-// replica. It counts as neither a read nor a write.
-func (db *DB) inspect(ctx context.Context, q func(*sqlx.DB) error) error {
+// replica, within the query deadline. It counts as neither a read nor a
+// write.
+func (db *DB) inspect(ctx context.Context, q query) error {
 	if w := db.writer.Load(); w != nil {
-		return q(w.db)
+		_, err := db.attempt(ctx, w, false, q)
+		return err
 	}
-	for _, r := range db.healthyReplicas() {
-		if err := q(r.db); err == nil || !connectionLost(err) || ctx.Err() != nil {
+	for _, r := range db.replicas {
+		if !r.healthy.Load() {
+			continue
+		}
+		if o, err := db.attempt(ctx, r.backend, true, q); o.final() {
 			return err
 		}
 	}
@@ -128,11 +151,10 @@ func (db *DB) inspect(ctx context.Context, q func(*sqlx.DB) error) error {
 // connectionLost reports errors that mean the server did not answer the
 // query: the connection failed or broke, or the server is going away or full.
 // Query errors (a syntax error, no rows) are not, and neither is the end of
-// the caller's own context: a client that gave up says nothing about the
-// server. A network error counts even when it is a timeout: a dial that
-// timed out matches context.DeadlineExceeded too, and is the very sign of a
-// server cut off. Callers check their own context to tell a client that gave
-// up from a server that did not answer.
+// a context: whose context it was, the caller's or the attempt's deadline,
+// only attempt can tell. A network error counts even when it is a timeout:
+// a dial that timed out matches context.DeadlineExceeded too, and is the
+// very sign of a server cut off.
 func connectionLost(err error) bool {
 	var opErr *net.OpError // not net.Error: context.DeadlineExceeded is one too
 	if errors.As(err, &opErr) {

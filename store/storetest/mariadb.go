@@ -272,7 +272,10 @@ func (s *Server) Start(t testing.TB) {
 }
 
 // Freeze suspends the server's process (SIGSTOP): it keeps its port and its
-// connections but answers nothing, like a hung machine, until Thaw.
+// connections but answers nothing, like a hung machine, until Thaw. A
+// server still frozen when the test ends is thawed first of the cleanups
+// registered before the freeze, so that nothing (a store closing, a
+// database dropped) waits on it.
 func (s *Server) Freeze(t testing.TB) {
 	t.Helper()
 	s.mu.Lock()
@@ -284,6 +287,17 @@ func (s *Server) Freeze(t testing.TB) {
 		t.Fatalf("freeze mariadb %s: %v", s.Addr(), err)
 	}
 	s.frozen = true
+	t.Cleanup(s.thawIfFrozen)
+}
+
+// thawIfFrozen resumes the server if it is frozen.
+func (s *Server) thawIfFrozen() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil && s.frozen {
+		thaw(s.cmd.Process)
+		s.frozen = false
+	}
 }
 
 // Thaw resumes a frozen server.

@@ -11,8 +11,8 @@ import (
 
 // protect wraps the routes with what every request gets: a panic becomes a
 // 500 page, security headers, the path's headers, the refusal of an unclean
-// path, the body limit (page.MaxBodyBytes), and protection from cross-site
-// request forgery.
+// path, the body limit (page.MaxBodyBytes), protection from cross-site
+// request forgery, and the web tier's time budget (withBudget).
 func (s *Server) protect(next http.Handler) http.Handler {
 	// CrossOriginProtection rejects unsafe methods that a browser marks as
 	// cross-site (Sec-Fetch-Site) or whose Origin is not the Host. Clients
@@ -22,7 +22,7 @@ func (s *Server) protect(next http.Handler) http.Handler {
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("cross-origin %s %s: %w", r.Method, r.URL.Path, errCrossOrigin))
 	}))
-	guarded := csrf.Handler(next)
+	guarded := withBudget(csrf.Handler(next))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		pw, r := s.tracePath(w, r)
 		defer func() {

@@ -50,6 +50,8 @@ type topoServer struct {
 	LagSeconds float64  `json:"lag_seconds"` // a replica's lag at its last check; 0 for a primary
 	Reads      uint64   `json:"reads"`
 	Writes     uint64   `json:"writes"`
+	LatencyMs  float64  `json:"latency_ms"` // the latency estimate reads are balanced by, to 0.1 ms
+	InFlight   int64    `json:"in_flight"`  // its queries running now
 	Pool       topoPool `json:"pool"`
 }
 
@@ -119,6 +121,7 @@ func databaseOf(st store.Stats) topoDatabase {
 		d.Servers = append(d.Servers, topoServer{
 			Name: b.Label, Role: b.Role, Healthy: b.Healthy, Writer: b.Writer,
 			LagSeconds: b.Lag.Round(time.Millisecond).Seconds(), Reads: b.Reads, Writes: b.Writes,
+			LatencyMs: float64(b.Latency.Round(100*time.Microsecond)) / float64(time.Millisecond), InFlight: b.InFlight,
 			Pool: topoPool{Open: b.Pool.OpenConnections, InUse: b.Pool.InUse, Idle: b.Pool.Idle, MaxOpen: b.Pool.MaxOpenConnections},
 		})
 		if b.Writer {

@@ -15,7 +15,8 @@ func TestTheTopologyShowsAServerListedAsCandidateAndReplicaOnceByItsName(t *test
 	st := store.Stats{Writer: "10.0.3.10:3306", Backends: []store.BackendStats{
 		{Name: "10.0.3.10:3306", Label: "db-1", Role: store.RolePrimary, Writer: true, Healthy: true},
 		{Name: "10.0.3.11:3306", Label: "db-2", Role: store.RolePrimary},
-		{Name: "10.0.3.11:3306", Label: "db-2", Role: store.RoleReplica, Healthy: true, Lag: 42 * time.Millisecond},
+		{Name: "10.0.3.11:3306", Label: "db-2", Role: store.RoleReplica, Healthy: true, Lag: 42 * time.Millisecond,
+			Latency: 1234 * time.Microsecond, InFlight: 2},
 	}}
 	d := databaseOf(st)
 	if len(d.Servers) != 2 || d.Servers[0].Name != "db-1" || d.Servers[1].Name != "db-2" || d.Servers[1].Role != store.RoleReplica {
@@ -23,6 +24,9 @@ func TestTheTopologyShowsAServerListedAsCandidateAndReplicaOnceByItsName(t *test
 	}
 	if d.Writer == nil || *d.Writer != "db-1" || len(d.ReadsFrom) != 1 || d.ReadsFrom[0] != "db-2" || d.Servers[1].LagSeconds != 0.042 {
 		t.Errorf("writer %v, reads from %v, lag %v: want db-1, db-2, 0.042", d.Writer, d.ReadsFrom, d.Servers[1].LagSeconds)
+	}
+	if s := d.Servers[1]; s.LatencyMs != 1.2 || s.InFlight != 2 {
+		t.Errorf("replica latency %v ms, %d in flight: want the store's 1.2 ms and 2", s.LatencyMs, s.InFlight)
 	}
 	b, _ := json.Marshal(d)
 	if strings.Contains(string(b), "10.0.3.") {

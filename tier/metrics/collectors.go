@@ -18,31 +18,35 @@ type storeCollector struct {
 	store                               StoreStats
 	queries, lag, healthy, writer, open *prometheus.Desc
 	inUse, idle, waits, waited          *prometheus.Desc
+	latency, inFlight                   *prometheus.Desc
 }
 
 // NewStoreCollector publishes the store's routing: queries per backend and
-// kind, each replica's lag and health, which candidate is the writer, and
-// each pool's connections.
+// kind, each replica's lag and health, which candidate is the writer, each
+// server's latency estimate and queries in flight (what the reads are
+// balanced by), and each pool's connections.
 func NewStoreCollector(s StoreStats) prometheus.Collector {
 	d := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc(name, help, labels, nil)
 	}
 	return &storeCollector{
-		store:   s,
-		queries: d("guestbook_store_queries_total", "Queries routed to a database server, by kind (read or write).", "backend", "kind"),
-		lag:     d("guestbook_replica_lag_seconds", "A replica's replication lag at its last check, from the heartbeat row.", "replica"),
-		healthy: d("guestbook_replica_healthy", "1 while a replica is in the read rotation.", "replica"),
-		writer:  d("guestbook_store_writer", "1 for the primary candidate that is the writer now.", "candidate"),
-		open:    d("guestbook_store_connections_open", "Connections open to a database server.", "backend"),
-		inUse:   d("guestbook_store_connections_in_use", "Connections to a database server in use now.", "backend"),
-		idle:    d("guestbook_store_connections_idle", "Idle connections to a database server.", "backend"),
-		waits:   d("guestbook_store_connection_waits_total", "Times a query waited for a free connection.", "backend"),
-		waited:  d("guestbook_store_connection_wait_seconds_total", "Time queries spent waiting for a free connection.", "backend"),
+		store:    s,
+		queries:  d("guestbook_store_queries_total", "Queries routed to a database server, by kind (read or write).", "backend", "kind"),
+		lag:      d("guestbook_replica_lag_seconds", "A replica's replication lag at its last check, from the heartbeat row.", "replica"),
+		healthy:  d("guestbook_replica_healthy", "1 while a replica is in the read rotation.", "replica"),
+		writer:   d("guestbook_store_writer", "1 for the primary candidate that is the writer now.", "candidate"),
+		open:     d("guestbook_store_connections_open", "Connections open to a database server.", "backend"),
+		inUse:    d("guestbook_store_connections_in_use", "Connections to a database server in use now.", "backend"),
+		idle:     d("guestbook_store_connections_idle", "Idle connections to a database server.", "backend"),
+		waits:    d("guestbook_store_connection_waits_total", "Times a query waited for a free connection.", "backend"),
+		waited:   d("guestbook_store_connection_wait_seconds_total", "Time queries spent waiting for a free connection.", "backend"),
+		latency:  d("guestbook_store_latency_seconds", "A database server's latency estimate (peak-sensitive, decaying), by which reads are balanced.", "backend"),
+		inFlight: d("guestbook_store_queries_in_flight", "Queries running on a database server now.", "backend"),
 	}
 }
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.queries, c.lag, c.healthy, c.writer, c.open, c.inUse, c.idle, c.waits, c.waited} {
+	for _, d := range []*prometheus.Desc{c.queries, c.lag, c.healthy, c.writer, c.open, c.inUse, c.idle, c.waits, c.waited, c.latency, c.inFlight} {
 		ch <- d
 	}
 }
@@ -56,10 +60,11 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	// A server can be both a primary candidate and a replica (so that a
 	// promoted replica is found as the writer): its two pools are summed
-	// into one series per name, since a series may appear only once.
+	// into one series per name, since a series may appear only once (the
+	// latency: the higher of the two estimates).
 	type sums struct {
 		reads, writes, open, inUse, idle, waits float64
-		waited                                  float64
+		waited, latency, inFlight               float64
 	}
 	var order []string
 	byName := map[string]*sums{}
@@ -77,6 +82,8 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		s.idle += float64(b.Pool.Idle)
 		s.waits += float64(b.Pool.WaitCount)
 		s.waited += b.Pool.WaitDuration.Seconds()
+		s.latency = max(s.latency, b.Latency.Seconds())
+		s.inFlight += float64(b.InFlight)
 		if b.Role == "replica" {
 			ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, b.Lag.Seconds(), b.Name)
 			ch <- prometheus.MustNewConstMetric(c.healthy, prometheus.GaugeValue, one(b.Healthy), b.Name)
@@ -93,6 +100,8 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.idle, prometheus.GaugeValue, s.idle, name)
 		ch <- prometheus.MustNewConstMetric(c.waits, prometheus.CounterValue, s.waits, name)
 		ch <- prometheus.MustNewConstMetric(c.waited, prometheus.CounterValue, s.waited, name)
+		ch <- prometheus.MustNewConstMetric(c.latency, prometheus.GaugeValue, s.latency, name)
+		ch <- prometheus.MustNewConstMetric(c.inFlight, prometheus.GaugeValue, s.inFlight, name)
 	}
 }
 

@@ -20,7 +20,8 @@ func TestTheStoreCollectorPublishesRoutingLagHealthAndTheWriter(t *testing.T) {
 	m.Register(NewStoreCollector(fixedStats{Writer: "db1:3306", Backends: []store.BackendStats{
 		{Name: "db1:3306", Role: "primary", Writer: true, Healthy: true, Reads: 3, Writes: 7},
 		{Name: "db3:3306", Role: "primary"},
-		{Name: "db2:3306", Role: "replica", Healthy: false, Lag: 2500 * time.Millisecond, Reads: 40},
+		{Name: "db2:3306", Role: "replica", Healthy: false, Lag: 2500 * time.Millisecond, Reads: 40,
+			Latency: 150 * time.Millisecond, InFlight: 2},
 		// db3 is also a replica: a candidate that a failover may promote.
 		{Name: "db3:3306", Role: "replica", Healthy: true, Reads: 5},
 	}}))
@@ -39,6 +40,8 @@ func TestTheStoreCollectorPublishesRoutingLagHealthAndTheWriter(t *testing.T) {
 		`guestbook_store_writer{candidate="db3:3306"} 0`,
 		`guestbook_store_queries_total{backend="db3:3306",kind="read"} 5`,
 		`guestbook_replica_healthy{replica="db3:3306"} 1`,
+		`guestbook_store_latency_seconds{backend="db2:3306"} 0.15`,
+		`guestbook_store_queries_in_flight{backend="db2:3306"} 2`,
 		`guestbook_build_info{commit="abc",version="v1"} 1`,
 	} {
 		if !strings.Contains(string(body), want) {
