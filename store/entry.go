@@ -54,13 +54,20 @@ const (
 // line breaks as "\n" (browsers send "\r\n" from a textarea), and an empty day
 // replaced by today's date.
 func (d Draft) Normalize(today time.Time) Draft {
+	d = d.normalizeText()
+	if d.Day == "" {
+		d.Day = today.Format(time.DateOnly)
+	}
+	return d
+}
+
+// normalizeText is Normalize without the day's default: what a request asks
+// for, whatever day it is sent.
+func (d Draft) normalizeText() Draft {
 	d.Name = strings.TrimSpace(d.Name)
 	d.Email = strings.TrimSpace(d.Email)
 	d.Day = strings.TrimSpace(d.Day)
 	d.Content = strings.TrimSpace(normalizeNewlines(d.Content))
-	if d.Day == "" {
-		d.Day = today.Format(time.DateOnly)
-	}
 	return d
 }
 

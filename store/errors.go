@@ -15,6 +15,9 @@ var (
 	ErrForbidden = errors.New("forbidden")
 	// ErrUnavailable: the database can't take the request now; try again.
 	ErrUnavailable = errors.New("database unavailable")
+	// ErrKeyReused: an entry was already created with that idempotency key
+	// by a request that asked for something else.
+	ErrKeyReused = errors.New("idempotency key already used by a different request")
 	// ErrSchemaBehind: the database's schema is older than this binary's.
 	ErrSchemaBehind = errors.New("schema is behind")
 )

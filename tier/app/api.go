@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -81,6 +82,11 @@ func (s *Server) handleAPIEntryCreate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errUnsupportedMedia)
 		return
 	}
+	key, err := keyFromHeader(r.Header)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		s.fail(w, r, jsonError(err))
@@ -101,16 +107,34 @@ func (s *Server) handleAPIEntryCreate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, badRequest{"the body must be one JSON object"})
 		return
 	}
-	token := newSecret()
-	e, err := s.entries.CreateEntry(r.Context(), draft, token)
+	e, token, created, err := s.createFromAPI(r.Context(), draft, key)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.opts.Observer.EntryCreated()
+	if created {
+		s.opts.Observer.EntryCreated()
+	} else {
+		w.Header().Set(replayedHeader, "true")
+	}
 	s.wrote(w, r)
 	w.Header().Set("Location", "/visitor/api/entries/"+strconv.FormatInt(e.ID, 10))
 	writeJSON(w, http.StatusCreated, apiCreated{Entry: e, DeleteToken: token})
+}
+
+// createFromAPI stores draft with a fresh delete token or, with a key, once:
+// the token is then derived from the key, so that a resend gets the first
+// answer's token back. created is false for a resend.
+func (s *Server) createFromAPI(ctx context.Context, draft store.Draft, key string) (e store.Entry, token string, created bool, err error) {
+	if key == "" {
+		token = newSecret()
+		e, err = s.entries.CreateEntry(ctx, draft, token)
+		return e, token, err == nil, err
+	}
+	k := store.Keyed{Key: key, Scope: scopeAPI, Draft: draft}
+	token = derivedSecret(labelDeleteToken, key, k.RequestHash())
+	e, created, err = s.createKeyed(ctx, k, token, false)
+	return e, token, created, err
 }
 
 func (s *Server) handleAPIEntryDelete(w http.ResponseWriter, r *http.Request) {
@@ -205,6 +229,10 @@ func (s *Server) writeJSONError(w http.ResponseWriter, status int, err error) {
 		}
 	case errors.As(err, &br):
 		out.Error = br.msg
+	case errors.Is(err, store.ErrKeyReused):
+		out.Error = "this " + keyHeaderName + " was already used by a request with a different body"
+	case errors.Is(err, errKeyInFlight):
+		out.Error = "a request with this " + keyHeaderName + " is still in progress; send it again once it has been answered"
 	case status == http.StatusUnsupportedMediaType:
 		out.Error = errUnsupportedMedia.Error()
 	}

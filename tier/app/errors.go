@@ -23,7 +23,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
 	switch status {
 	case http.StatusUnprocessableEntity:
-		s.opts.Observer.ValidationFailed()
+		var ve *store.ValidationError
+		if errors.As(err, &ve) { // not a reused key: no field broke a rule
+			s.opts.Observer.ValidationFailed()
+		}
 	case http.StatusInternalServerError:
 		s.opts.Log.Error("request failed", "method", r.Method, "path", r.URL.Path,
 			"request_id", forwarded.From(r.Context()).ID, "err", err)
@@ -58,8 +61,10 @@ func statusOf(err error) int {
 		br  badRequest
 	)
 	switch {
-	case errors.As(err, &ve):
+	case errors.As(err, &ve), errors.Is(err, store.ErrKeyReused):
 		return http.StatusUnprocessableEntity
+	case errors.Is(err, errKeyInFlight):
+		return http.StatusConflict
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, errNoRoute):
 		return http.StatusNotFound
 	case errors.Is(err, errMethod):

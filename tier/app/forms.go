@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -21,7 +22,7 @@ import (
 const authorCookie = "gb_author"
 
 func (s *Server) handleEntryCreateForm(w http.ResponseWriter, r *http.Request) {
-	form := createForm{Draft: store.Draft{Day: s.opts.Now().Format(time.DateOnly)}}
+	form := createForm{Draft: store.Draft{Day: s.opts.Now().Format(time.DateOnly)}, Key: newKey()}
 	s.render(w, r, http.StatusOK, "create", page.T(page.Lang(r), "create.title"), "write", form)
 }
 
@@ -30,36 +31,51 @@ func (s *Server) handleEntryCreate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, formError(err))
 		return
 	}
+	key, err := keyFromForm(r.PostForm)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	draft := store.Draft{
 		Name:    r.PostForm.Get("name"),
 		Email:   r.PostForm.Get("email"),
 		Day:     r.PostForm.Get("day"),
 		Content: r.PostForm.Get("content"),
 	}
-	secret, isNew := authorSecret(r), false
-	if secret == "" {
-		secret, isNew = newSecret(), true
-	}
-	_, err := s.entries.CreateEntry(r.Context(), draft, secret)
+	cookie := authorSecret(r)
+	_, secret, created, err := s.createFromForm(r.Context(), draft, key, cookie)
 	var invalid *store.ValidationError
-	if errors.As(err, &invalid) {
+	switch {
+	case errors.As(err, &invalid):
 		s.opts.Observer.ValidationFailed()
 		lang := page.Lang(r)
 		problems := map[string]string{}
 		for field, p := range invalid.Fields {
 			problems[field] = problemText(lang, field, p)
 		}
-		s.render(w, r, http.StatusUnprocessableEntity, "create", page.T(lang, "create.title"), "write",
-			createForm{Draft: draft, Problems: problems})
+		// Nothing was stored: the fixed-up form goes with the same key.
+		if key == "" {
+			key = newKey()
+		}
+		s.render(w, r, statusOf(err), "create", page.T(lang, "create.title"), "write",
+			createForm{Draft: draft, Problems: problems, Key: key})
 		return
-	}
-	if err != nil {
+	case errors.Is(err, store.ErrKeyReused):
+		// A page sent before and then changed (the back button): the text
+		// is kept, and a new key makes sending it again a new entry.
+		lang := page.Lang(r)
+		s.render(w, r, statusOf(err), "create", page.T(lang, "create.title"), "write",
+			createForm{Draft: draft, Resent: true, Key: newKey()})
+		return
+	case err != nil:
 		s.fail(w, r, err)
 		return
 	}
-	s.opts.Observer.EntryCreated()
+	if created {
+		s.opts.Observer.EntryCreated()
+	}
 	s.wrote(w, r)
-	if isNew {
+	if cookie == "" {
 		http.SetCookie(w, &http.Cookie{
 			Name: authorCookie, Value: secret, Path: "/visitor/",
 			MaxAge: 10 * 365 * 24 * 3600, HttpOnly: true, Secure: forwarded.HTTPS(r),
@@ -67,6 +83,29 @@ func (s *Server) handleEntryCreate(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	http.Redirect(w, r, "/visitor/visitor_list/", http.StatusSeeOther)
+}
+
+// createFromForm stores draft with the browser's author secret (cookie) or,
+// when it has none yet, a new one; with a key, once. A keyed create from a
+// browser with no cookie derives the new secret from the key, so that a
+// resend of the same POST (a double click, or the web tier trying another
+// instance) computes the same secret and its cookie may delete the entry.
+// created is false for a resend.
+func (s *Server) createFromForm(ctx context.Context, draft store.Draft, key, cookie string) (e store.Entry, secret string, created bool, err error) {
+	secret = cookie
+	if key == "" {
+		if secret == "" {
+			secret = newSecret()
+		}
+		e, err = s.entries.CreateEntry(ctx, draft, secret)
+		return e, secret, err == nil, err
+	}
+	k := store.Keyed{Key: key, Scope: scopeForm, Draft: draft}
+	if secret == "" {
+		secret = derivedSecret(labelAuthorSecret, key, k.RequestHash())
+	}
+	e, created, err = s.createKeyed(ctx, k, secret, true)
+	return e, secret, created, err
 }
 
 type deletePage struct {

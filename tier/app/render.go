@@ -121,11 +121,15 @@ func newFormField(v page.View, name, typ string, max int, autocomplete string) f
 	return f
 }
 
-// createForm is the create page: the draft as typed and each field's problem
-// in the reader's language.
+// createForm is the create page: the draft as typed, each field's problem
+// in the reader's language, and the idempotency key its POST carries. Resent
+// says the page's key had been used by a different request, so this one
+// carries a new key.
 type createForm struct {
 	Draft    store.Draft
 	Problems map[string]string
+	Key      string
+	Resent   bool
 }
 
 func (f createForm) value(name string) string {

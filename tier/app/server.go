@@ -21,6 +21,9 @@ type Entries interface {
 	ListEntries(ctx context.Context, before int64, limit int) (store.Page, error)
 	GetEntry(ctx context.Context, id int64) (store.Entry, error)
 	CreateEntry(ctx context.Context, d store.Draft, deleteSecret string) (store.Entry, error)
+	// CreateEntryOnce creates a keyed entry, or finds the one its key
+	// made: true when this call stored it.
+	CreateEntryOnce(ctx context.Context, k store.Keyed, deleteSecret string) (store.Entry, bool, error)
 	DeleteEntry(ctx context.Context, id int64, deleteSecret string) error
 	DeleteEntryAsAdmin(ctx context.Context, id int64) error
 	Ping(ctx context.Context) error
@@ -80,6 +83,8 @@ type Server struct {
 	handler http.Handler
 	self    hops.Instance // this instance, as the path shows it
 	appHop  []string      // its Guestbook-App value, made once
+	// inFlight holds the idempotency keys of the creates running here.
+	inFlight inFlight
 }
 
 // New builds the application tier over entries.

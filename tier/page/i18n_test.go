@@ -56,7 +56,7 @@ func TestEveryMessageTheTemplatesAndCodeUseExists(t *testing.T) {
 }
 
 func TestEveryErrorStatusHasText(t *testing.T) {
-	for _, status := range []string{"400", "403", "404", "405", "413", "415", "422", "500", "503"} {
+	for _, status := range []string{"400", "403", "404", "405", "409", "413", "415", "422", "500", "503"} {
 		if _, ok := messages[En]["error."+status]; !ok {
 			t.Errorf("no text for status %s", status)
 		}
