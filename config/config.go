@@ -47,6 +47,11 @@ type Web struct {
 	// another upstream. The app tier is told the same budget, so it answers
 	// 503 in time when its database is slow. Default 1s.
 	TryTimeout time.Duration `yaml:"try_timeout"`
+	// MaxConcurrency is the ceiling of the web tier's adaptive limit on the
+	// /visitor/ requests it works on at once; past the limit a request is
+	// answered 503 with Retry-After at once. 0: adaptive with no ceiling.
+	// Default 512.
+	MaxConcurrency int `yaml:"max_concurrency"`
 	// TrustedProxies are the networks (CIDRs or addresses) of the load
 	// balancers in front of the web tier, whose X-Forwarded-* and
 	// X-Request-Id are believed. Default: none.
@@ -69,6 +74,11 @@ type App struct {
 	// X-Request-Id and path headers (Guestbook-Web, Guestbook-Upstreams) are
 	// believed. Default: none.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// MaxConcurrency is the ceiling of the app tier's adaptive limit on the
+	// requests it works on at once; past the limit a request is answered 503
+	// with Retry-After at once, before its body is read. 0: adaptive with no
+	// ceiling. Default 128.
+	MaxConcurrency int `yaml:"max_concurrency"`
 }
 
 // Database configures the store.
@@ -150,8 +160,8 @@ type Log struct {
 func Default() Config {
 	host, _ := os.Hostname()
 	return Config{
-		Web: Web{Listen: ":8080", HealthInterval: 2 * time.Second, TryTimeout: time.Second},
-		App: App{Listen: ":8081"},
+		Web: Web{Listen: ":8080", HealthInterval: 2 * time.Second, TryTimeout: time.Second, MaxConcurrency: 512},
+		App: App{Listen: ":8081", MaxConcurrency: 128},
 		Database: Database{
 			Driver:          SQLite.Name,
 			Primary:         "guestbook.db",
@@ -193,6 +203,12 @@ func (c Config) Validate() error {
 	}
 	if c.Web.TryTimeout < 50*time.Millisecond || c.Web.TryTimeout > time.Minute {
 		return fmt.Errorf("web.try_timeout: %s is not between 50ms and 1m", c.Web.TryTimeout)
+	}
+	if err := checkConcurrency("web.max_concurrency", c.Web.MaxConcurrency); err != nil {
+		return err
+	}
+	if err := checkConcurrency("app.max_concurrency", c.App.MaxConcurrency); err != nil {
+		return err
 	}
 	if _, err := ParseNetworks(c.Web.TrustedProxies); err != nil {
 		return fmt.Errorf("web.trusted_proxies: %w", err)
@@ -265,6 +281,15 @@ func (c Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("log.level: %q is not debug, info, warn or error", c.Log.Level)
+	}
+	return nil
+}
+
+// checkConcurrency checks a concurrency ceiling: 0 (none) or at least the
+// limiter's floor, and not absurd.
+func checkConcurrency(key string, n int) error {
+	if n != 0 && (n < 4 || n > 100000) {
+		return fmt.Errorf("%s: %d is not 0 (no ceiling) or between 4 and 100000", key, n)
 	}
 	return nil
 }

@@ -60,8 +60,8 @@ func hostname(t *testing.T) string {
 func TestLoadWithNothingSetGivesTheDocumentedDefaults(t *testing.T) {
 	c := mustLoad(t, "", nil)
 	want := Config{
-		Web: Web{Listen: ":8080", HealthInterval: 2 * time.Second, TryTimeout: time.Second},
-		App: App{Listen: ":8081"},
+		Web: Web{Listen: ":8080", HealthInterval: 2 * time.Second, TryTimeout: time.Second, MaxConcurrency: 512},
+		App: App{Listen: ":8081", MaxConcurrency: 128},
 		Database: Database{
 			Driver:          "sqlite",
 			Primary:         "guestbook.db",
@@ -103,11 +103,13 @@ web:
     - https://app.internal:8443
   health_interval: 750ms
   try_timeout: 400ms
+  max_concurrency: 64
   trusted_proxies: ["10.0.0.0/16", "192.0.2.7"]
 app:
   listen: ":9001"
   admin_token: "t0ken"
   trusted_proxies: ["10.0.1.0/24"]
+  max_concurrency: 32
 database:
   driver: mysql
   primary: "gb:pw@tcp(db1:3306)/guestbook"
@@ -134,8 +136,8 @@ log:
 	c := mustLoad(t, path, nil)
 	want := Config{
 		Web: Web{Listen: "127.0.0.1:9000", Upstreams: []string{"http://10.0.2.10:8081", "https://app.internal:8443"},
-			HealthInterval: 750 * time.Millisecond, TryTimeout: 400 * time.Millisecond, TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"}},
-		App: App{Listen: ":9001", AdminToken: "t0ken", TrustedProxies: []string{"10.0.1.0/24"}},
+			HealthInterval: 750 * time.Millisecond, TryTimeout: 400 * time.Millisecond, MaxConcurrency: 64, TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"}},
+		App: App{Listen: ":9001", AdminToken: "t0ken", TrustedProxies: []string{"10.0.1.0/24"}, MaxConcurrency: 32},
 		Database: Database{
 			Driver:          "mysql",
 			Primary:         "gb:pw@tcp(db1:3306)/guestbook",
@@ -222,6 +224,8 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 		"GUESTBOOK_WEB_UPSTREAMS=http://a:8081",
 		"GUESTBOOK_WEB_HEALTH_INTERVAL=5s",
 		"GUESTBOOK_WEB_TRY_TIMEOUT=1500ms",
+		"GUESTBOOK_WEB_MAX_CONCURRENCY=0",
+		"GUESTBOOK_APP_MAX_CONCURRENCY=16",
 		"GUESTBOOK_WEB_TRUSTED_PROXIES=10.0.0.0/16, 192.0.2.7",
 		"GUESTBOOK_APP_LISTEN=:9001",
 		"GUESTBOOK_APP_TRUSTED_PROXIES=10.0.1.0/24",
@@ -259,9 +263,9 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 	c := mustLoad(t, "", environ)
 	want := Config{
 		Web: Web{Listen: "127.0.0.1:9000", Upstreams: []string{"http://a:8081"},
-			HealthInterval: 5 * time.Second, TryTimeout: 1500 * time.Millisecond, TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"},
+			HealthInterval: 5 * time.Second, TryTimeout: 1500 * time.Millisecond, MaxConcurrency: 0, TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"},
 			TLSCert: "/etc/guestbook/cert.pem", TLSKey: "/etc/guestbook/key.pem"},
-		App: App{Listen: ":9001", AdminToken: "t0ken", TrustedProxies: []string{"10.0.1.0/24"}},
+		App: App{Listen: ":9001", AdminToken: "t0ken", TrustedProxies: []string{"10.0.1.0/24"}, MaxConcurrency: 16},
 		Database: Database{
 			Driver:          "mysql",
 			Primary:         "gb:pw@tcp(db1:3306)/guestbook",
@@ -473,6 +477,8 @@ func TestValidateNamesTheKeyOfABadValue(t *testing.T) {
 		{"upstream listed twice", func(c *Config) { c.Web.Upstreams = []string{"http://a:8081", "http://a:8081/"} }, "web.upstreams"},
 		{"health_interval too short", func(c *Config) { c.Web.HealthInterval = time.Millisecond }, "web.health_interval"},
 		{"try_timeout too short", func(c *Config) { c.Web.TryTimeout = time.Millisecond }, "web.try_timeout"},
+		{"max_concurrency under the floor", func(c *Config) { c.Web.MaxConcurrency = 2 }, "web.max_concurrency"},
+		{"app max_concurrency negative", func(c *Config) { c.App.MaxConcurrency = -1 }, "app.max_concurrency"},
 		{"try_timeout too long", func(c *Config) { c.Web.TryTimeout = time.Hour }, "web.try_timeout"},
 		{"tls cert without key", func(c *Config) { c.Web.TLSCert = "cert.pem" }, "web.tls_key"},
 		{"negative drain", func(c *Config) { c.Instance.Drain = -time.Second }, "instance.drain"},

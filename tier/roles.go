@@ -9,6 +9,7 @@ import (
 
 	"github.com/guestbook/guestbook/assets"
 	"github.com/guestbook/guestbook/config"
+	"github.com/guestbook/guestbook/internal/admission"
 	"github.com/guestbook/guestbook/store"
 	"github.com/guestbook/guestbook/tier/app"
 	"github.com/guestbook/guestbook/tier/forwarded"
@@ -61,6 +62,23 @@ func (r *Role) Close() error {
 		return r.db.Close()
 	}
 	return nil
+}
+
+// The adaptive limits start where a tier on one or two cores is still far
+// from full, and may never fall under a floor that keeps a tier that is
+// merely slow serving a few requests at a time.
+const (
+	initialLimit = 32
+	floorLimit   = 4
+)
+
+// limiter is tier's concurrency limit under ceiling (web.max_concurrency or
+// app.max_concurrency; 0: none), published in the role's metrics. In role
+// all the app tier's limit alone bounds /visitor/: one process, one limit.
+func (r *Role) limiter(tier string, ceiling int) *admission.Limiter {
+	l := admission.New(initialLimit, floorLimit, ceiling)
+	r.Metrics.Register(metrics.NewLimitCollector(tier, l))
+	return l
 }
 
 // buildApp is the app tier over its store, believing the web tier in front
@@ -120,6 +138,7 @@ func buildWeb(ctx context.Context, opts Options, r *Role) (err error) {
 	r.Handler, err = web.New(web.Options{
 		Instance: cfg.Instance, Version: opts.shownVersion(), Static: r.static, Log: opts.Log,
 		Upstreams: pool, Trusted: r.Trusted, TryTimeout: cfg.Web.TryTimeout, Observer: r.Metrics, Draining: r.draining.Load,
+		Admission: r.limiter("web", cfg.Web.MaxConcurrency),
 	})
 	return err
 }
@@ -141,6 +160,7 @@ func openApp(ctx context.Context, opts Options, r *Role, extra app.Options) (*ap
 	extra.Instance, extra.AdminToken, extra.Version = cfg.Instance, cfg.App.AdminToken, opts.shownVersion()
 	extra.Static, extra.Log, extra.Now = r.static, opts.Log, now
 	extra.ReadYourWrites, extra.Observer, extra.Draining = cfg.Database.ReadYourWrites, r.Metrics, r.draining.Load
+	extra.Admission = r.limiter("app", cfg.App.MaxConcurrency)
 	return app.New(db, extra), nil
 }
 

@@ -26,6 +26,7 @@ type counted struct{ created, validation atomic.Int64 }
 func (c *counted) EntryCreated()     { c.created.Add(1) }
 func (c *counted) EntryDeleted()     {}
 func (c *counted) ValidationFailed() { c.validation.Add(1) }
+func (c *counted) Shed(string)       {}
 
 // holding is the store with one seam: the first keyed create of key waits,
 // once it has reached the store, until release is closed. It lets a test hold

@@ -24,6 +24,12 @@ func (s *Server) protect(next http.Handler) http.Handler {
 	}))
 	guarded := withBudget(csrf.Handler(next))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// First, so that a refusal costs nothing of what follows.
+		done, ok := s.admit(w, r)
+		if !ok {
+			return
+		}
+		defer done()
 		pw, r := s.tracePath(w, r)
 		defer func() {
 			if v := recover(); v != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/guestbook/guestbook/store"
 	"github.com/guestbook/guestbook/tier/forwarded"
 	"github.com/guestbook/guestbook/tier/hops"
+	"github.com/guestbook/guestbook/tier/page"
 )
 
 // Entries is what the app tier needs from the store.
@@ -57,6 +58,8 @@ type Options struct {
 	// Draining reports that the process is shutting down: /readyz answers
 	// 503 while requests are still served. Never when nil.
 	Draining func() bool
+	// Admission bounds the requests worked on at once; none when nil.
+	Admission page.Admission
 }
 
 // Observer hears what the app tier does, for metrics.
@@ -64,6 +67,7 @@ type Observer interface {
 	EntryCreated()
 	EntryDeleted()
 	ValidationFailed()
+	Shed(tier string) // a request refused over the concurrency limit
 }
 
 type noObserver struct{}
@@ -71,6 +75,7 @@ type noObserver struct{}
 func (noObserver) EntryCreated()     {}
 func (noObserver) EntryDeleted()     {}
 func (noObserver) ValidationFailed() {}
+func (noObserver) Shed(string)       {}
 
 // Server is the application tier's http.Handler.
 type Server struct {
@@ -85,6 +90,8 @@ type Server struct {
 	appHop  []string      // its Guestbook-App value, made once
 	// inFlight holds the idempotency keys of the creates running here.
 	inFlight inFlight
+	// shedAnswers are the refusals past the concurrency limit, made once.
+	shedAnswers shedAnswers
 }
 
 // New builds the application tier over entries.
@@ -109,6 +116,7 @@ func New(entries Entries, opts Options) *Server {
 	s.pages = parsePages(opts.Static)
 	s.rows = newRowCache(s.pages["list"], maxRowBytes, maxRowSize)
 	s.headers = newFragments[headerKey](maxHeaderBytes, maxHeaderSize)
+	s.shedAnswers = s.prepareShed()
 	s.routes()
 	s.handler = s.protect(s.mux)
 	return s

@@ -33,6 +33,12 @@ const (
 // client sent.
 const HeaderTimeout = "Guestbook-Timeout-Ms"
 
+// HeaderShed marks a 503 that refused a request before any of its work was
+// done (the tier was over its concurrency limit): the web tier may send
+// such a request to another upstream, whatever its method, since nothing of
+// it was applied.
+const HeaderShed = "Guestbook-Shed"
+
 // maxWord bounds each word of a header: an instance id, a zone, a subnet.
 const maxWord = 63
 

@@ -150,3 +150,38 @@ func (c *upstreamCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.inFlight, prometheus.GaugeValue, float64(u.InFlight()), u.Name())
 	}
 }
+
+// Limiter is what the limit collector reads of a tier's concurrency limit.
+type Limiter interface {
+	Limit() int
+	InFlight() int
+}
+
+type limitCollector struct {
+	tier            string
+	l               Limiter
+	limit, inFlight *prometheus.Desc
+}
+
+// NewLimitCollector publishes a tier's concurrency limit now and the
+// requests it has admitted and not yet answered:
+// guestbook_concurrency_limit and guestbook_concurrency_in_flight, by tier.
+func NewLimitCollector(tier string, l Limiter) prometheus.Collector {
+	d := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc(name, help, nil, prometheus.Labels{"tier": tier})
+	}
+	return &limitCollector{tier: tier, l: l,
+		limit:    d("guestbook_concurrency_limit", "The tier's adaptive limit on requests worked on at once; past it requests are refused with 503."),
+		inFlight: d("guestbook_concurrency_in_flight", "Requests the tier has admitted and not yet answered."),
+	}
+}
+
+func (c *limitCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.limit
+	ch <- c.inFlight
+}
+
+func (c *limitCollector) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(c.limit, prometheus.GaugeValue, float64(c.l.Limit()))
+	ch <- prometheus.MustNewConstMetric(c.inFlight, prometheus.GaugeValue, float64(c.l.InFlight()))
+}

@@ -27,6 +27,7 @@ type Metrics struct {
 
 	entries    *prometheus.CounterVec
 	validation prometheus.Counter
+	shed       *prometheus.CounterVec
 }
 
 // New makes a registry with the Go and process collectors and build info.
@@ -67,8 +68,11 @@ func New(version, commit string) *Metrics {
 	m.validation = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "guestbook_validation_failures_total", Help: "Entries refused because a field broke a rule.",
 	})
+	m.shed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "guestbook_shed_total", Help: "Requests refused with 503 before any of their work, by tier (web or app) and reason (concurrency: over the tier's limit).",
+	}, []string{"tier", "reason"})
 	for _, c := range []prometheus.Collector{m.requests, m.duration, m.inFlight, m.upstreamRequests,
-		m.retries, m.badGateway, m.entries, m.validation} {
+		m.retries, m.badGateway, m.entries, m.validation, m.shed} {
 		f(c)
 	}
 	return m
@@ -113,6 +117,9 @@ func (m *Metrics) UpstreamResult(upstream string, ok bool) {
 	}
 	m.upstreamRequests.WithLabelValues(upstream, outcome).Inc()
 }
+
+// Shed counts a request that tier refused over its concurrency limit.
+func (m *Metrics) Shed(tier string) { m.shed.WithLabelValues(tier, "concurrency").Inc() }
 
 // Retried counts a request sent again to another upstream.
 func (m *Metrics) Retried() { m.retries.Inc() }

@@ -34,18 +34,33 @@ var errTryTimeout = errors.New("the upstream did not answer in time")
 func (b *balancer) RoundTrip(req *http.Request) (*http.Response, error) {
 	var (
 		tried   []*Upstream
-		lastErr error = errNoUpstream
+		lastErr error          = errNoUpstream
+		shed    *http.Response // the last upstream's refusal, should all refuse
 	)
 	for req.Context().Err() == nil {
 		u := b.pool.pick(tried)
 		if u == nil {
-			return nil, lastErr
+			break
 		}
 		if len(tried) > 0 {
 			b.obs.Retried()
 		}
 		tried = append(tried, u)
 		resp, err := b.try(req, u, len(tried) > 1)
+		if err == nil && resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get(hops.HeaderShed) != "" {
+			// The upstream was over its concurrency limit and did nothing
+			// of the request: another may take it, whatever its method.
+			// Its health is not in doubt, so it stays in the rotation.
+			if shed != nil {
+				shed.Body.Close()
+			}
+			shed = resp
+			continue
+		}
+		if shed != nil {
+			shed.Body.Close()
+			shed = nil
+		}
 		if err == nil {
 			return resp, nil
 		}
@@ -53,6 +68,9 @@ func (b *balancer) RoundTrip(req *http.Request) (*http.Response, error) {
 		if !mayResend(req, err) {
 			return nil, lastErr
 		}
+	}
+	if shed != nil {
+		return shed, nil // every upstream is shedding: the client hears so, with Retry-After
 	}
 	return nil, lastErr
 }

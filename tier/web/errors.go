@@ -32,6 +32,9 @@ var (
 	// this method (405).
 	errNotFound = errors.New("no such page")
 	errMethod   = errors.New("method not allowed")
+	// errShed: the web tier is over its concurrency limit (503); nothing
+	// of the request was done.
+	errShed = errors.New("over the concurrency limit")
 	// errClientGone: the client closed the connection before the answer.
 	// Nobody reads what is written; 499 (Nginx's "client closed request")
 	// keeps it out of the 200s in the access log and the metrics.
@@ -47,6 +50,8 @@ func statusOf(err error) int {
 	switch {
 	case errors.Is(err, errClientGone):
 		return statusClientClosed
+	case errors.Is(err, errShed):
+		return http.StatusServiceUnavailable
 	case errors.Is(err, errTryTimeout):
 		return http.StatusGatewayTimeout
 	case errors.Is(err, errNoUpstream), errors.Is(err, errUpstream):
@@ -66,7 +71,8 @@ func statusOf(err error) int {
 // failStatuses are the statuses the web tier answers with, each page made
 // once per language at start.
 var failStatuses = []int{http.StatusBadRequest, http.StatusNotFound, http.StatusMethodNotAllowed,
-	http.StatusRequestEntityTooLarge, http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout}
+	http.StatusRequestEntityTooLarge, http.StatusInternalServerError, http.StatusBadGateway,
+	http.StatusServiceUnavailable, http.StatusGatewayTimeout}
 
 // fail is the web tier's one place that turns an error into an answer: a
 // page in the reader's language, or JSON under /visitor/api/. It logs only
@@ -77,6 +83,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case statusClientClosed:
 		w.WriteHeader(status)
 		return
+	case http.StatusServiceUnavailable:
+		s.opts.Observer.Shed("web")
 	case http.StatusBadGateway, http.StatusGatewayTimeout:
 		s.opts.Observer.Unavailable()
 		// With no upstream in the rotation every request is refused at
@@ -94,16 +102,16 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	h := w.Header()
 	page.SetSecurityHeaders(h)
 	h.Set("Cache-Control", "no-store")
-	if status == http.StatusBadGateway || status == http.StatusGatewayTimeout {
-		h.Set("Retry-After", "5")
+	switch status {
+	case http.StatusServiceUnavailable:
+		h["Retry-After"] = retryAfterShed
+	case http.StatusBadGateway, http.StatusGatewayTimeout:
+		h["Retry-After"] = retryAfterUnavailable
 	}
 	if isAPI(r) {
 		h.Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(status)
-		body, _ := json.Marshal(struct {
-			Error string `json:"error"`
-		}{failMessage(page.En, status)}) // a struct of one string always encodes
-		w.Write(append(body, '\n'))
+		w.Write(s.errorJSON[status])
 		return
 	}
 	page.SetHTMLHeaders(h)
@@ -111,12 +119,28 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	w.Write(s.errorPages[page.Lang(r)][status])
 }
 
+var (
+	retryAfterShed        = []string{page.RetryAfterShed}[:1:1]
+	retryAfterUnavailable = []string{"5"}[:1:1]
+)
+
 // failMessage is what an error page or the API says of status, in lang.
 func failMessage(lang string, status int) string {
-	if status == http.StatusBadGateway {
+	switch status {
+	case http.StatusBadGateway:
 		return page.T(lang, "web.unavailable.text")
+	case http.StatusServiceUnavailable:
+		return page.T(lang, "error.shed")
 	}
 	return page.T(lang, "error."+strconv.Itoa(status))
+}
+
+// errorJSON is the API's error object for status, made once.
+func errorJSON(status int) []byte {
+	body, _ := json.Marshal(struct {
+		Error string `json:"error"`
+	}{failMessage(page.En, status)}) // a struct of one string always encodes
+	return append(body, '\n')
 }
 
 // failTitle is an error page's heading.

@@ -44,6 +44,9 @@ type Options struct {
 	TryTimeout time.Duration
 	// Observer hears what the proxy does, for metrics; none when nil.
 	Observer Observer
+	// Admission bounds the /visitor/ requests worked on at once; none when
+	// nil (role all, where the app tier's own limit does it).
+	Admission page.Admission
 	// Draining reports that the process is shutting down: /readyz answers
 	// 503 while requests are still served. Never when nil.
 	Draining func() bool
@@ -54,6 +57,7 @@ type Observer interface {
 	UpstreamResult(upstream string, ok bool) // one attempt at an upstream
 	Retried()                                // a request sent again to another upstream
 	Unavailable()                            // a 502 for want of an upstream
+	Shed(tier string)                        // a request refused over the concurrency limit
 }
 
 type noObserver struct{}
@@ -61,6 +65,7 @@ type noObserver struct{}
 func (noObserver) UpstreamResult(string, bool) {}
 func (noObserver) Retried()                    {}
 func (noObserver) Unavailable()                {}
+func (noObserver) Shed(string)                 {}
 
 // Server is the web tier's http.Handler.
 type Server struct {
@@ -68,6 +73,7 @@ type Server struct {
 	app        http.Handler              // opts.App, or the proxy to opts.Upstreams
 	home       map[string]*assets.Blob   // the home page, rendered once per language
 	errorPages map[string]map[int][]byte // fail's pages, rendered once per language and status
+	errorJSON  map[int][]byte            // fail's JSON under /visitor/api/, made once per status
 	mux        *http.ServeMux
 	webHop     []string // this instance's Guestbook-Web value, made once
 }
@@ -91,7 +97,7 @@ func New(opts Options) (*Server, error) {
 		opts.Draining = func() bool { return false }
 	}
 	hop := hops.Of(opts.Instance)
-	s := &Server{opts: opts, home: map[string]*assets.Blob{}, errorPages: map[string]map[int][]byte{},
+	s := &Server{opts: opts, home: map[string]*assets.Blob{}, errorPages: map[string]map[int][]byte{}, errorJSON: map[int][]byte{},
 		mux: http.NewServeMux(), webHop: []string{hop.Header()}[:1:1]}
 	if err := s.renderPages(hop); err != nil {
 		return nil, err
@@ -128,6 +134,7 @@ func (s *Server) renderPages(hop hops.Instance) error {
 		s.home[lang] = assets.NewBlob(body, "text/html; charset=utf-8")
 		s.errorPages[lang] = map[int][]byte{}
 		for _, status := range failStatuses {
+			s.errorJSON[status] = errorJSON(status)
 			data := errorPage{Status: status, Heading: failTitle(lang, status), Message: failMessage(lang, status)}
 			v := page.NewView(lang, home, s.opts.Instance, s.opts.Version, data.Heading, "", data)
 			v.Path = path
@@ -186,8 +193,20 @@ func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
 // handleApp passes a /visitor/ request to the app tier, in-process or
 // through the proxy, and answers it with this instance's Guestbook-Web; the
 // app tier adds Guestbook-App and Guestbook-Db.
+//
+// Past the web tier's concurrency limit the request is refused at once with
+// prepared bytes, before its body is read: a refusal must cost far less
+// than the request it turns away.
 func (s *Server) handleApp(w http.ResponseWriter, r *http.Request) {
 	w.Header()[hops.HeaderWeb] = s.webHop
+	if a := s.opts.Admission; a != nil {
+		if !a.Admit() {
+			s.fail(w, r, errShed)
+			return
+		}
+		start := time.Now()
+		defer func() { a.Done(time.Since(start)) }()
+	}
 	s.app.ServeHTTP(w, r)
 }
 

@@ -1,0 +1,218 @@
+// Package admission bounds the requests a tier works on at once, and turns
+// the rest away at once, so that a load past capacity costs refusals
+// instead of a queue that grows without limit (congestion collapse: every
+// request waits, throughput falls, and memory grows until the collector
+// runs all the time).
+//
+// The bound adapts to what the tier can do, as Netflix's Gradient2 limit
+// and Envoy's adaptive concurrency filter do: requests are timed in short
+// windows, and a window whose average latency has risen over the tier's
+// unloaded latency (the lowest window average of the last few seconds,
+// times a tolerance) means the tier is past capacity, so the limit shrinks
+// in proportion; while latency stays near the unloaded one and the limit is
+// in use, it grows by about its square root a window. A configured ceiling
+// bounds it; a floor keeps a tier that is merely slow from refusing
+// everything.
+//
+// Every method takes the time from the Limiter's clock, so that a test can
+// step it without sleeping.
+package admission
+
+import (
+	"math"
+	"sync"
+	"time"
+)
+
+// Tuning. The window is short enough that a burst is met within a tenth of
+// a second, and long enough on a loaded machine to average a few hundred
+// requests.
+const (
+	Window     = 100 * time.Millisecond // latency is averaged over this long
+	MinSamples = 10                     // a window with fewer answers (or than the limit) says nothing
+	Tolerance  = 2.0                    // latency may rise to this times the unloaded one before the limit shrinks,
+	// or by Headroom, whichever is more: a tier whose unloaded answer takes
+	// a millisecond is not past capacity at five, only when requests
+	// queue for tens of them. 20 ms keeps the p99 of what is admitted well
+	// under the 50 ms that defines capacity here.
+	Headroom  = 20 * time.Millisecond
+	Smoothing = 0.2 // how much of the new limit a window takes
+	// BaselineSpan is how far back the unloaded latency is remembered: the
+	// lowest window average of this span. A longer span remembers the
+	// unloaded latency through a longer overload.
+	BaselineSpan = 30 * time.Second
+	// Wait is the longest a request waits for a slot before it is refused:
+	// long enough to smooth a burst of a few requests, short enough that a
+	// refusal is still fast.
+	Wait = 5 * time.Millisecond
+)
+
+// Limiter is one tier's adaptive concurrency limit.
+type Limiter struct {
+	min, max float64
+	now      func() time.Time
+
+	mu       sync.Mutex
+	limit    float64
+	inFlight int
+	waiters  []chan struct{} // first come first served, each woken with a slot
+
+	// The window being measured.
+	windowStart time.Time
+	sum         time.Duration
+	n           int
+	peak        int // most in flight during the window
+
+	// baselines are the lowest window average of each second of the last
+	// BaselineSpan, a ring.
+	baselines [int(BaselineSpan / time.Second)]baseline
+}
+
+type baseline struct {
+	second int64 // Unix second it is for
+	rtt    time.Duration
+}
+
+// New is a limiter that starts at initial, never goes under floor and,
+// when ceiling is positive, never over it.
+func New(initial, floor, ceiling int) *Limiter {
+	l := &Limiter{min: float64(floor), max: math.Inf(1), now: time.Now}
+	if ceiling > 0 {
+		l.max = float64(ceiling)
+	}
+	l.limit = math.Min(math.Max(float64(initial), l.min), l.max)
+	return l
+}
+
+// SetClock gives the limiter a clock of the caller's, for tests.
+func (l *Limiter) SetClock(now func() time.Time) { l.now = now }
+
+// Limit is the current limit, and InFlight the requests admitted and not
+// yet done.
+func (l *Limiter) Limit() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return int(l.limit)
+}
+
+// InFlight is the requests admitted and not yet done.
+func (l *Limiter) InFlight() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.inFlight
+}
+
+// Admit admits a request, or reports false when the limit is reached and
+// no slot came free within Wait. An admitted request must call Done once,
+// when it has been answered.
+func (l *Limiter) Admit() bool {
+	l.mu.Lock()
+	if l.inFlight < int(l.limit) && len(l.waiters) == 0 {
+		l.admitLocked()
+		l.mu.Unlock()
+		return true
+	}
+	if len(l.waiters) >= int(l.limit) { // as many waiting as working: waiting won't help
+		l.mu.Unlock()
+		return false
+	}
+	ch := make(chan struct{}, 1)
+	l.waiters = append(l.waiters, ch)
+	l.mu.Unlock()
+
+	t := time.NewTimer(Wait)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true // Done handed its slot over, already counted
+	case <-t.C:
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, w := range l.waiters {
+		if w == ch {
+			l.waiters = append(l.waiters[:i], l.waiters[i+1:]...)
+			return false
+		}
+	}
+	return true // handed a slot as the timer fired
+}
+
+func (l *Limiter) admitLocked() {
+	l.inFlight++
+	l.peak = max(l.peak, l.inFlight)
+}
+
+// Done ends an admitted request that took took to answer. A request that
+// failed for reasons of its own (the client went away) may pass 0 to count
+// it without a sample.
+func (l *Limiter) Done(took time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.inFlight--
+	if took > 0 {
+		l.sample(took)
+	}
+	for len(l.waiters) > 0 && l.inFlight < int(l.limit) {
+		w := l.waiters[0]
+		l.waiters = l.waiters[1:]
+		l.admitLocked()
+		w <- struct{}{}
+	}
+}
+
+// sample adds one answer's latency to the window, and closes the window
+// when it is over: l.mu is held.
+func (l *Limiter) sample(took time.Duration) {
+	now := l.now()
+	if l.windowStart.IsZero() {
+		l.windowStart = now
+	}
+	l.sum += took
+	l.n++
+	if now.Sub(l.windowStart) < Window {
+		return
+	}
+	if l.n >= min(MinSamples, int(l.limit)) { // a small limit gives few samples
+
+		l.adjust(now, l.sum/time.Duration(l.n))
+	}
+	l.windowStart, l.sum, l.n, l.peak = now, 0, 0, l.inFlight
+}
+
+// adjust moves the limit by the window's average latency avg: l.mu is held.
+func (l *Limiter) adjust(now time.Time, avg time.Duration) {
+	base := l.remember(now, avg)
+	target := max(Tolerance*float64(base), float64(base+Headroom))
+	gradient := math.Max(0.5, math.Min(1, target/float64(avg)))
+	next := l.limit * gradient
+	if gradient == 1 && float64(l.peak) >= l.limit/2 {
+		// Latency is near the unloaded one and the limit is in use: room
+		// to grow. A limit nobody reaches says nothing of what the tier
+		// could take, so it does not grow.
+		next += math.Sqrt(l.limit)
+	}
+	l.limit = l.limit*(1-Smoothing) + next*Smoothing
+	l.limit = math.Min(math.Max(l.limit, l.min), l.max)
+}
+
+// remember records avg as a window average at now and returns the unloaded
+// latency: the lowest of the span.
+func (l *Limiter) remember(now time.Time, avg time.Duration) time.Duration {
+	sec := now.Unix()
+	slot := &l.baselines[int(sec%int64(len(l.baselines)))]
+	if slot.second != sec || avg < slot.rtt {
+		if slot.second != sec {
+			slot.rtt = avg
+		}
+		slot.second = sec
+		slot.rtt = min(slot.rtt, avg)
+	}
+	lowest := avg
+	for _, b := range l.baselines {
+		if b.second > sec-int64(len(l.baselines)) && b.rtt > 0 {
+			lowest = min(lowest, b.rtt)
+		}
+	}
+	return lowest
+}

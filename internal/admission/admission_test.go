@@ -1,0 +1,142 @@
+package admission
+
+import (
+	"sync"
+	"testing"
+	"time"
+)
+
+// clock is a test's clock, moved by hand.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func newTestLimiter(initial, floor, ceiling int) (*Limiter, *clock) {
+	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	l := New(initial, floor, ceiling)
+	l.SetClock(c.now)
+	return l, c
+}
+
+// window runs one window of n requests, each admitted together (so that
+// the limit is in use) and each taking took.
+func window(l *Limiter, c *clock, n int, took time.Duration) (admitted int) {
+	var ok []bool
+	for range n {
+		ok = append(ok, l.Admit())
+	}
+	c.t = c.t.Add(Window)
+	for _, a := range ok {
+		if a {
+			admitted++
+			l.Done(took)
+		}
+	}
+	return admitted
+}
+
+func TestRequestsOverTheLimitAreRefusedAtOnce(t *testing.T) {
+	l, _ := newTestLimiter(4, 1, 0)
+	for i := range 4 {
+		if !l.Admit() {
+			t.Fatalf("request %d refused under the limit of 4", i+1)
+		}
+	}
+	start := time.Now()
+	if l.Admit() {
+		t.Fatal("a fifth request was admitted over the limit of 4")
+	}
+	if took := time.Since(start); took > 50*time.Millisecond {
+		t.Errorf("the refusal took %v, want about Wait (%v)", took, Wait)
+	}
+	if l.InFlight() != 4 {
+		t.Errorf("in flight = %d, want the 4 admitted", l.InFlight())
+	}
+}
+
+func TestAWaitingRequestGetsTheSlotThatIsFreed(t *testing.T) {
+	l, _ := newTestLimiter(1, 1, 0)
+	l.Admit()
+	var wg sync.WaitGroup
+	var got bool
+	wg.Go(func() { got = l.Admit() })
+	time.Sleep(time.Millisecond) // let it wait
+	l.Done(0)
+	wg.Wait()
+	if !got {
+		t.Error("a request waiting when a slot came free was refused")
+	}
+	if l.InFlight() != 1 {
+		t.Errorf("in flight = %d, want the waiter's 1", l.InFlight())
+	}
+}
+
+func TestTheLimitGrowsWhileLatencyStaysLowAndItIsInUse(t *testing.T) {
+	l, c := newTestLimiter(10, 1, 0)
+	for range 20 {
+		window(l, c, l.Limit(), 2*time.Millisecond)
+	}
+	if got := l.Limit(); got <= 20 {
+		t.Errorf("after 2s at the unloaded latency with the limit in use, the limit is %d, want it grown from 10", got)
+	}
+}
+
+func TestALimitNobodyReachesDoesNotGrow(t *testing.T) {
+	l, c := newTestLimiter(10, 1, 0)
+	for range 20 {
+		window(l, c, 3, 2*time.Millisecond)
+	}
+	if got := l.Limit(); got != 10 {
+		t.Errorf("with 3 of 10 in use the limit went to %d, want it kept at 10", got)
+	}
+}
+
+func TestTheLimitShrinksWhenLatencyRisesPastTheUnloadedOne(t *testing.T) {
+	l, c := newTestLimiter(100, 4, 0)
+	for range 10 {
+		window(l, c, 60, 2*time.Millisecond) // the unloaded latency: 2ms
+	}
+	before := l.Limit()
+	for range 10 {
+		window(l, c, l.Limit(), 60*time.Millisecond) // past capacity: queueing for tens of milliseconds
+	}
+	if got := l.Limit(); got > before/2 {
+		t.Errorf("after 1s at 30x the unloaded latency the limit is %d (from %d), want it at most halved", got, before)
+	}
+	shrunk := l.Limit()
+	for range 30 {
+		window(l, c, l.Limit(), 2*time.Millisecond)
+	}
+	if got := l.Limit(); got <= shrunk {
+		t.Errorf("once latency is back the limit stayed at %d, want it growing again", got)
+	}
+}
+
+func TestALatencyWithinTheHeadroomDoesNotShrinkTheLimit(t *testing.T) {
+	l, c := newTestLimiter(40, 4, 40)
+	for range 10 {
+		window(l, c, 20, time.Millisecond)
+	}
+	for range 20 {
+		window(l, c, l.Limit(), 8*time.Millisecond) // busy, not queueing
+	}
+	if got := l.Limit(); got != 40 {
+		t.Errorf("at 8ms against an unloaded 1ms the limit went to %d, want it kept at 40", got)
+	}
+}
+
+func TestTheLimitKeepsToItsFloorAndCeiling(t *testing.T) {
+	l, c := newTestLimiter(10, 4, 12)
+	for range 50 {
+		window(l, c, l.Limit(), time.Millisecond)
+	}
+	if got := l.Limit(); got != 12 {
+		t.Errorf("limit %d, want the ceiling 12", got)
+	}
+	for range 50 {
+		window(l, c, l.Limit(), time.Second)
+	}
+	if got := l.Limit(); got != 4 {
+		t.Errorf("limit %d, want the floor 4", got)
+	}
+}
