@@ -196,7 +196,11 @@ type topologyJSON struct {
 		Healthy, Answered  bool
 		Requests, Failures int
 	} `json:"upstreams"`
-	App      struct{ Name string } `json:"app"`
+	WebLoad *loadJSON `json:"web_load"`
+	App     struct {
+		Name string
+		Load *loadJSON `json:"load"`
+	} `json:"app"`
 	Database struct {
 		Writer  *string `json:"writer"`
 		Servers []struct {
@@ -205,6 +209,12 @@ type topologyJSON struct {
 			Lag        float64 `json:"lag_seconds"`
 		} `json:"servers"`
 	} `json:"database"`
+}
+
+// loadJSON is a tier instance's concurrency limit and requests in flight.
+type loadJSON struct {
+	Limit    int `json:"limit"`
+	InFlight int `json:"in_flight"`
 }
 
 func (s *threeTiers) topology(t *testing.T) (topologyJSON, string) {
@@ -231,6 +241,14 @@ func TestTheTopologyShowsTheWholeSystemAndNoSecret(t *testing.T) {
 		if u.Answered != (u.Name == topo.App.Name) {
 			t.Errorf("upstream %s answered=%v, but %s answered", u.Name, u.Answered, topo.App.Name)
 		}
+	}
+	// Each tier's concurrency limit (32 at start) and what is in flight:
+	// this request, at the web instance and at the app instance.
+	if l := topo.WebLoad; l == nil || l.Limit < 4 || l.InFlight < 1 {
+		t.Errorf("web load %+v, want the web instance's limit and this request in flight", l)
+	}
+	if l := topo.App.Load; l == nil || l.Limit < 4 || l.InFlight < 1 {
+		t.Errorf("app load %+v, want the app instance's limit and this request in flight", l)
 	}
 	if w := topo.Database.Writer; w == nil || *w != "db-seoul-a" {
 		t.Errorf("writer %v, want db-seoul-a", w)

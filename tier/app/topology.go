@@ -21,6 +21,7 @@ import (
 // topology is what both forms show.
 type topology struct {
 	Web       []hops.Instance `json:"web"`       // the web instances on this request's path
+	WebLoad   *hops.Load      `json:"web_load"`  // that web instance's concurrency limit and in-flight count, if it said
 	Upstreams []topoUpstream  `json:"upstreams"` // every app instance the web instance balances across
 	App       topoApp         `json:"app"`       // the app instance that answered
 	Database  topoDatabase    `json:"database"`  // that instance's view of the database servers
@@ -33,7 +34,8 @@ type topoUpstream struct {
 
 type topoApp struct {
 	hops.Instance
-	Version string `json:"version"`
+	Version string     `json:"version"`
+	Load    *hops.Load `json:"load"` // its concurrency limit and requests in flight; null without a limit
 }
 
 type topoDatabase struct {
@@ -86,13 +88,16 @@ type topologyPage struct {
 func (s *Server) topology(r *http.Request) topology {
 	t := topology{
 		Web: []hops.Instance{}, Upstreams: []topoUpstream{},
-		App:      topoApp{Instance: s.self, Version: s.opts.Version},
+		App:      topoApp{Instance: s.self, Version: s.opts.Version, Load: s.load()},
 		Database: databaseOf(s.entries.Stats()),
 	}
 	if web, ok := s.webHop(r); ok {
 		t.Web = append(t.Web, web)
 	}
 	if s.opts.TrustedProxies.FromTrusted(r) {
+		if l, ok := hops.ParseLoad(r.Header.Get(hops.HeaderWebLoad)); ok {
+			t.WebLoad = &l
+		}
 		if list, ok := hops.ParseUpstreams(r.Header.Get(hops.HeaderUpstreams)); ok {
 			for _, u := range list {
 				t.Upstreams = append(t.Upstreams, topoUpstream{Upstream: u, Answered: u.Name == s.self.ID})
@@ -100,6 +105,16 @@ func (s *Server) topology(r *http.Request) topology {
 		}
 	}
 	return t
+}
+
+// load is this instance's concurrency limit and requests in flight, or nil
+// when it has no limit.
+func (s *Server) load() *hops.Load {
+	a := s.opts.Admission
+	if a == nil {
+		return nil
+	}
+	return &hops.Load{Limit: a.Limit(), InFlight: a.InFlight()}
 }
 
 // databaseOf is the store's routing by the servers' configured names. It

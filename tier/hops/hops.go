@@ -33,6 +33,45 @@ const (
 // client sent.
 const HeaderTimeout = "Guestbook-Timeout-Ms"
 
+// HeaderWebLoad carries the web instance's concurrency limit and requests
+// in flight to the app tier, on topology requests only, as
+// Guestbook-Upstreams does: "limit=512; in_flight=3".
+const HeaderWebLoad = "Guestbook-Web-Load"
+
+// Load is a tier instance's concurrency limit now and the requests it has
+// admitted and not yet answered.
+type Load struct {
+	Limit    int `json:"limit"`
+	InFlight int `json:"in_flight"`
+}
+
+// Header is the Guestbook-Web-Load value.
+func (l Load) Header() string {
+	return "limit=" + strconv.Itoa(l.Limit) + "; in_flight=" + strconv.Itoa(l.InFlight)
+}
+
+// ParseLoad reads a Guestbook-Web-Load value, refusing anything Header
+// would not have written.
+func ParseLoad(v string) (Load, bool) {
+	var l Load
+	limit, inFlight, ok := strings.Cut(v, "; ")
+	if !ok {
+		return Load{}, false
+	}
+	for _, kv := range []struct {
+		text, key string
+		to        *int
+	}{{limit, "limit=", &l.Limit}, {inFlight, "in_flight=", &l.InFlight}} {
+		digits, ok := strings.CutPrefix(kv.text, kv.key)
+		n, err := strconv.Atoi(digits)
+		if !ok || err != nil || n < 0 || len(digits) > 9 {
+			return Load{}, false
+		}
+		*kv.to = n
+	}
+	return l, true
+}
+
 // HeaderShed marks a 503 that refused a request before any of its work was
 // done (the tier was over its concurrency limit): the web tier may send
 // such a request to another upstream, whatever its method, since nothing of

@@ -58,6 +58,19 @@ func TestParseInstanceRefusesWhatCouldPutMoreThanWordsOnAPage(t *testing.T) {
 	}
 }
 
+func TestTheWebLoadHeaderCarriesTwoCountsAndNothingElse(t *testing.T) {
+	l := Load{Limit: 512, InFlight: 3}
+	if got, ok := ParseLoad(l.Header()); !ok || got != l {
+		t.Errorf("round trip of %+v gave %+v, %v", l, got, ok)
+	}
+	for _, bad := range []string{"", "limit=1", "limit=x; in_flight=1", "limit=1; in_flight=-1",
+		"limit=1; in_flight=1; evil=<b>", "in_flight=1; limit=1", "limit=99999999999; in_flight=1"} {
+		if got, ok := ParseLoad(bad); ok {
+			t.Errorf("ParseLoad(%q) = %+v, want it refused", bad, got)
+		}
+	}
+}
+
 func TestTheDatabaseHopNamesTheServerItsRoleAndItsLagInSeconds(t *testing.T) {
 	tests := []struct {
 		db   DB

@@ -11,6 +11,8 @@ import (
 type Admission interface {
 	Admit() bool
 	Done(took time.Duration)
+	Limit() int    // the limit now, for the topology page
+	InFlight() int // requests admitted and not yet done
 }
 
 // RetryAfterShed is what a refusal for want of capacity tells the client to

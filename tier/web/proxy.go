@@ -39,12 +39,15 @@ type proxy struct {
 	fail    func(w http.ResponseWriter, r *http.Request, err error)
 	// webHop is this instance's Guestbook-Web value, sent to the app tier.
 	webHop []string
+	// load is this instance's concurrency limit and in-flight count, for
+	// the topology page; false when it has no limit.
+	load func() (hops.Load, bool)
 }
 
 // newProxy builds a proxy over pool. trusted are the networks whose
 // forwarded headers are believed.
-func newProxy(pool *Pool, trusted forwarded.Trusted, webHop []string, tryTimeout time.Duration, obs Observer,
-	fail func(http.ResponseWriter, *http.Request, error), log *slog.Logger) *proxy {
+func newProxy(pool *Pool, trusted forwarded.Trusted, webHop []string, load func() (hops.Load, bool),
+	tryTimeout time.Duration, obs Observer, fail func(http.ResponseWriter, *http.Request, error), log *slog.Logger) *proxy {
 	transport := &http.Transport{
 		Proxy:                 nil, // never an HTTP_PROXY between the tiers
 		DialContext:           (&net.Dialer{Timeout: DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
@@ -56,7 +59,7 @@ func newProxy(pool *Pool, trusted forwarded.Trusted, webHop []string, tryTimeout
 		// asking for gzip and decompressing here.
 		DisableCompression: true,
 	}
-	p := &proxy{pool: pool, trusted: trusted, fail: fail, webHop: webHop}
+	p := &proxy{pool: pool, trusted: trusted, fail: fail, webHop: webHop, load: load}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:   p.rewrite,
 		Transport: &balancer{pool: pool, next: transport, obs: obs, tryTimeout: tryTimeout},
@@ -131,9 +134,13 @@ func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
 	delete(h, hops.HeaderApp)
 	delete(h, hops.HeaderDB)
 	delete(h, hops.HeaderUpstreams)
+	delete(h, hops.HeaderWebLoad)
 	h[hops.HeaderWeb] = p.webHop
 	if wantsUpstreams(in.URL.Path) {
 		h[hops.HeaderUpstreams] = []string{hops.UpstreamsHeader(p.pool.Describe())}
+		if l, ok := p.load(); ok {
+			h[hops.HeaderWebLoad] = []string{l.Header()}
+		}
 	}
 	// The balancer sets scheme and host per attempt; keep the path as is.
 	pr.Out.URL.Scheme, pr.Out.URL.Host = "http", "upstream"

@@ -107,7 +107,7 @@ func New(opts Options) (*Server, error) {
 		if opts.TryTimeout <= 0 {
 			opts.TryTimeout = time.Second
 		}
-		s.app = newProxy(opts.Upstreams, opts.Trusted, s.webHop, opts.TryTimeout, opts.Observer, s.fail, opts.Log)
+		s.app = newProxy(opts.Upstreams, opts.Trusted, s.webHop, s.load, opts.TryTimeout, opts.Observer, s.fail, opts.Log)
 		s.opts.Ready = opts.Upstreams.Ready
 	}
 	s.routes()
@@ -181,6 +181,16 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 	w.Header()["Vary"] = varyLanguage
 	w.Header()[hops.HeaderWeb] = s.webHop
 	s.home[page.Lang(r)].Serve(w, r, cachePrivate)
+}
+
+// load is this instance's concurrency limit and requests in flight, when
+// it has a limit.
+func (s *Server) load() (hops.Load, bool) {
+	a := s.opts.Admission
+	if a == nil {
+		return hops.Load{}, false
+	}
+	return hops.Load{Limit: a.Limit(), InFlight: a.InFlight()}, true
 }
 
 // handleStatic serves an embedded file, or the web tier's 404.
