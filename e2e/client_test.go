@@ -3,6 +3,7 @@ package e2e
 import (
 	"crypto/rand"
 	"database/sql"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -107,15 +108,44 @@ func entryForm(name, email, content string) url.Values {
 // write creates an entry whose content starts with a new marker of l,
 // and records in l whether the guestbook acknowledged it (303 to the list).
 func (v *visitor) write(l *ledger, text string) (marker string, r response, err error) {
+	return v.writeWith(l, text, "")
+}
+
+// writeKeyed is write with a fresh idempotency key in the form, as the
+// create form the guestbook renders carries one: a write the web tier may
+// send again to another app instance, and the app tier stores once.
+func (v *visitor) writeKeyed(l *ledger, text string) (marker string, r response, err error) {
+	return v.writeWith(l, text, newIdempotencyKey())
+}
+
+// writeWith is write with the form's idempotency_key set to key (none if
+// key is empty).
+func (v *visitor) writeWith(l *ledger, text, key string) (marker string, r response, err error) {
 	marker = l.next()
 	content := marker
 	if text != "" {
 		content += " " + text
 	}
-	r, err = v.postForm("/visitor/visitor_create/", entryForm("방문객", "visitor@example.com", content))
-	acked := err == nil && r.status == http.StatusSeeOther && r.header.Get("Location") == "/visitor/visitor_list/"
-	l.record(marker, acked)
+	form := entryForm("방문객", "visitor@example.com", content)
+	if key != "" {
+		form.Set("idempotency_key", key)
+	}
+	r, err = v.postForm("/visitor/visitor_create/", form)
+	l.record(marker, acknowledged(r, err))
 	return marker, r, err
+}
+
+// acknowledged reports a create form's acknowledgement: the 303 to the list.
+func acknowledged(r response, err error) bool {
+	return err == nil && r.status == http.StatusSeeOther && r.header.Get("Location") == "/visitor/visitor_list/"
+}
+
+// newIdempotencyKey is a key as README.md asks a client to make one: 16
+// random bytes in URL-safe base64 (22 characters).
+func newIdempotencyKey() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 var (

@@ -144,6 +144,29 @@ func (p *process) signal(t *testing.T, sig syscall.Signal) {
 	}
 }
 
+// freeze stops p with SIGSTOP, as a long pause or a stopped VM does: its
+// connections stay open and nothing answers, until thaw. It is woken when
+// the test ends, before anything else registered so far runs (its own stop
+// among them), if the test has not woken it.
+func freeze(t *testing.T, p *process) {
+	t.Helper()
+	p.signal(t, syscall.SIGSTOP)
+	t.Cleanup(func() { p.cont() })
+}
+
+// thaw wakes a process that freeze stopped.
+func thaw(t *testing.T, p *process) {
+	t.Helper()
+	p.signal(t, syscall.SIGCONT)
+}
+
+// cont sends SIGCONT, ignoring a process that is gone.
+func (p *process) cont() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cmd.Process.Signal(syscall.SIGCONT)
+}
+
 // wait waits up to timeout for the process to exit and returns its code.
 func (p *process) wait(t *testing.T, timeout time.Duration) int {
 	t.Helper()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +20,14 @@ type outcome struct {
 	status   int
 	err      error
 	instance string // the app instance that served /visitor/, if it says
+	// app is the app instance that answered, by its Guestbook-App header
+	// (every proxied answer has one, whatever its page); "" for what the
+	// web tier answered alone.
+	app string
+	// db is the database server that answered the last query, by its
+	// Guestbook-Db header ("" when none ran).
+	db         string
+	retryAfter string // the answer's Retry-After
 }
 
 // failed reports whether the request did not get the answer it asked for:
@@ -48,6 +57,8 @@ type streamSpec struct {
 	fresh      bool          // a new connection for every request
 	pause      time.Duration // each visitor's pause between requests
 	detail     int64         // an entry whose detail page is read too, if not 0
+	keyed      bool          // writes carry an idempotency key, as the create form does
+	paths      []string      // the pages read, in turn; readPaths if empty
 }
 
 // readPaths are the pages a stream reads, in turn: every tier's.
@@ -72,6 +83,9 @@ func startStream(base string, l *ledger, spec streamSpec) *stream {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &stream{cancel: cancel}
 	paths := readPaths
+	if len(spec.paths) > 0 {
+		paths = spec.paths
+	}
 	if spec.detail != 0 {
 		paths = append(slices.Clip(paths), fmt.Sprintf("/visitor/visitor_detail/%d", spec.detail))
 	}
@@ -86,13 +100,20 @@ func startStream(base string, l *ledger, spec streamSpec) *stream {
 				if spec.writeEvery > 0 && i%spec.writeEvery == 0 {
 					o.write, o.path = true, "/visitor/visitor_create/"
 					var r response
-					_, r, o.err = v.write(l, "스트림")
-					o.status = r.status
+					if spec.keyed {
+						_, r, o.err = v.writeKeyed(l, "스트림")
+					} else {
+						_, r, o.err = v.write(l, "스트림")
+					}
+					o.status, o.app, o.db, o.retryAfter = r.status, hopName(r.header, "Guestbook-App"),
+						hopName(r.header, "Guestbook-Db"), r.header.Get("Retry-After")
 				} else {
 					o.path = paths[reads%len(paths)]
 					reads++
 					r, err := v.get(o.path)
 					o.status, o.err, o.instance = r.status, err, instanceOf(r.body)
+					o.app, o.db, o.retryAfter = hopName(r.header, "Guestbook-App"), hopName(r.header, "Guestbook-Db"),
+						r.header.Get("Retry-After")
 				}
 				o.took = time.Since(o.start)
 				s.mu.Lock()
@@ -105,6 +126,13 @@ func startStream(base string, l *ledger, spec streamSpec) *stream {
 		})
 	}
 	return s
+}
+
+// hopName is the name a path header (Guestbook-App: app-1; zone=…) gives,
+// or "" when the answer has none.
+func hopName(h http.Header, name string) string {
+	v, _, _ := strings.Cut(h.Get(name), ";")
+	return strings.TrimSpace(v)
 }
 
 // stop ends the stream, lets requests in flight finish and returns every

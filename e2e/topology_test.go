@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -24,6 +25,12 @@ const (
 	// a query on a server whose link was cut gets no answer, not even a
 	// reset, and this is how long the app waits before it moves on.
 	dbReadTimeout = 3 * time.Second
+	// webTryTimeout (web.try_timeout, 1s by default) and dbQueryTimeout
+	// (database.query_timeout, 2s by default) are halved, so that a frozen
+	// instance costs each test half a second, not one, and they stay far
+	// above what a healthy answer takes here (a few milliseconds).
+	webTryTimeout  = 500 * time.Millisecond
+	dbQueryTimeout = time.Second
 )
 
 // Database accounts, as docs/deploy.md creates them: the serving app may
@@ -50,12 +57,21 @@ type topology struct {
 	base    string          // the balancer's URL: where a visitor's browser goes
 	first   int64           // the id of the first entry, written at the start
 	cut     map[string]bool // database hosts cut off now
+	// app1Delay is in front of app-1 when topologyOptions.delayApp1 is set:
+	// both web instances reach app-1 through it.
+	app1Delay *delayProxy
 }
 
 // topologyOptions change one topology's settings.
 type topologyOptions struct {
 	drain    time.Duration // instance.drain of the web instances
 	semiSync bool          // semi-synchronous replication, lossless (AFTER_SYNC)
+	// tryTimeout and queryTimeout are web.try_timeout and
+	// database.query_timeout; 0: webTryTimeout and dbQueryTimeout.
+	tryTimeout, queryTimeout time.Duration
+	// delayApp1 puts a delaying proxy of the test's own (tp.app1Delay) in
+	// front of app-1, so that a test can make it slow.
+	delayApp1 bool
 }
 
 // startTopology starts the whole system and returns once every tier is
@@ -76,7 +92,10 @@ func startTopology(t *testing.T, opts topologyOptions) *topology {
 
 	tp.migrate(t)
 	for _, name := range []string{"app-1", "app-2"} {
-		tp.apps = append(tp.apps, tp.startApp(t, name))
+		tp.apps = append(tp.apps, tp.startApp(t, name, opts))
+	}
+	if opts.delayApp1 {
+		tp.app1Delay = startDelayProxy(t, tp.net.client, tp.apps[0].addr)
 	}
 	for _, p := range tp.apps { // both start at once; waiting in turn costs nothing
 		p.waitReady(t, 30*time.Second)
@@ -184,13 +203,16 @@ func (tp *topology) migrate(t *testing.T) {
 	}
 }
 
-func (tp *topology) startApp(t *testing.T, name string) *process {
+func (tp *topology) startApp(t *testing.T, name string, opts topologyOptions) *process {
 	t.Helper()
 	h := tp.net.hosts[name]
 	addr := h.listen(t, 8081)
 	var webs []string
 	for _, w := range []string{"web-1", "web-2"} {
 		webs = append(webs, tp.net.hosts[w].addr)
+	}
+	if opts.delayApp1 {
+		webs = append(webs, tp.net.client) // where the delaying proxy forwards from
 	}
 	p := startProcess(t, name, h, environ(
 		"GUESTBOOK_DATABASE_DRIVER=mysql",
@@ -200,6 +222,7 @@ func (tp *topology) startApp(t *testing.T, name string) *process {
 		"GUESTBOOK_DATABASE_MAX_REPLICA_LAG=2s",
 		"GUESTBOOK_DATABASE_FAILOVER_TIMEOUT="+failoverTimeout.String(),
 		"GUESTBOOK_DATABASE_CONNECT_TIMEOUT=20s",
+		"GUESTBOOK_DATABASE_QUERY_TIMEOUT="+cmp.Or(opts.queryTimeout, dbQueryTimeout).String(),
 		"GUESTBOOK_APP_LISTEN="+addr,
 		"GUESTBOOK_APP_TRUSTED_PROXIES="+strings.Join(unique(webs), ","),
 		"GUESTBOOK_INSTANCE_ID="+name,
@@ -214,10 +237,15 @@ func (tp *topology) startWeb(t *testing.T, name string, opts topologyOptions) *p
 	t.Helper()
 	h := tp.net.hosts[name]
 	addr := h.listen(t, 8080)
+	app1 := tp.apps[0].addr
+	if tp.app1Delay != nil {
+		app1 = tp.app1Delay.addr()
+	}
 	p := startProcess(t, name, h, environ(
 		"GUESTBOOK_WEB_LISTEN="+addr,
-		"GUESTBOOK_WEB_UPSTREAMS=http://"+tp.apps[0].addr+",http://"+tp.apps[1].addr,
+		"GUESTBOOK_WEB_UPSTREAMS=http://"+app1+",http://"+tp.apps[1].addr,
 		"GUESTBOOK_WEB_HEALTH_INTERVAL="+webHealthInterval.String(),
+		"GUESTBOOK_WEB_TRY_TIMEOUT="+cmp.Or(opts.tryTimeout, webTryTimeout).String(),
 		"GUESTBOOK_INSTANCE_ID="+name,
 		"GUESTBOOK_INSTANCE_ZONE="+zone(name),
 		"GUESTBOOK_INSTANCE_DRAIN="+opts.drain.String(),
