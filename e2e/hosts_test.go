@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/big"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -233,29 +232,7 @@ func (h *host) prefix() []string {
 func (h *host) listen(t *testing.T, port int) string {
 	t.Helper()
 	if h.netns == "" {
-		return freeLoopbackAddr(t)
+		return storetest.FreeAddr(t)
 	}
 	return fmt.Sprintf("%s:%d", h.addr, port)
-}
-
-// freeLoopbackAddr is a loopback address that nothing listens on, with a
-// port below the kernel's ephemeral range (32768 and up by default): a
-// process starts listening on it only a moment later, and in that moment
-// a port of that range may become the local end of one of the connections
-// the running tiers open, and the listen fail with "address already in
-// use". Outgoing connections never take a port below the range.
-func freeLoopbackAddr(t *testing.T) string {
-	t.Helper()
-	for range 100 {
-		n, err := rand.Int(rand.Reader, big.NewInt(12000))
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := fmt.Sprintf("127.0.0.1:%d", 20000+n.Int64())
-		if l, err := net.Listen("tcp", addr); err == nil {
-			l.Close()
-			return addr
-		}
-	}
-	return storetest.FreeAddr(t)
 }

@@ -10,7 +10,9 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
+	mathrand "math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -140,9 +142,21 @@ func NewMySQLDatabase(t testing.TB) string {
 func Logger(t testing.TB) *slog.Logger { return httpcheck.Logger(t) }
 
 // FreeAddr is a loopback address that nothing listens on (as of now): for a
-// server to bind, or for a database that must not answer.
+// server to bind, or for a database that must not answer. Its port is below
+// the kernel's ephemeral range (32768 and up by default): a server starts
+// listening on it only a moment later, and in that moment a port of that
+// range may become the local end of a connection something else opens, so
+// that the listen fails with "address already in use". Outgoing connections
+// never take a port below the range.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
+	for range 100 {
+		addr := fmt.Sprintf("127.0.0.1:%d", 20000+mathrand.IntN(12000))
+		if l, err := net.Listen("tcp", addr); err == nil {
+			l.Close()
+			return addr
+		}
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

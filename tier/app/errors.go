@@ -16,10 +16,22 @@ import (
 // retryAfterSeconds is what a 503 tells clients to wait before trying again.
 const retryAfterSeconds = 5
 
+// statusClientClosed is Nginx's status for a request its client gave up on.
+const statusClientClosed = 499
+
 // fail is the one place that turns an error into a response: a page for
 // browsers, JSON under /visitor/api/. Only unexpected errors (500) and
 // unavailability (503) are logged, once, here.
+//
+// A request whose client went away (a browser closed, or the web tier gave
+// up on this attempt and sent it elsewhere) gets a bare 499, Nginx's
+// "client closed request": nobody reads it, it is no server error, and it
+// must not count as one in the metrics or the 5xx alert.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		w.WriteHeader(statusClientClosed)
+		return
+	}
 	status := statusOf(err)
 	switch status {
 	case http.StatusUnprocessableEntity:
