@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"bytes"
 	"crypto/rand"
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -132,6 +134,18 @@ func (v *visitor) writeWith(l *ledger, text, key string) (marker string, r respo
 	}
 	r, err = v.postForm("/visitor/visitor_create/", form)
 	l.record(marker, acknowledged(r, err))
+	return marker, r, err
+}
+
+// createKeyed creates an entry with the JSON API, with a fresh
+// Idempotency-Key, whose content starts with a new marker of l, and records
+// in l whether the guestbook acknowledged it (201).
+func (v *visitor) createKeyed(l *ledger, text string) (marker string, r response, err error) {
+	marker = l.next()
+	body, _ := json.Marshal(map[string]string{"name": "API", "email": "api@example.com", "content": marker + " " + text})
+	r, err = v.do("POST", "/visitor/api/entries", bytes.NewReader(body),
+		http.Header{"Content-Type": {"application/json"}, "Idempotency-Key": {newIdempotencyKey()}})
+	l.record(marker, err == nil && r.status == http.StatusCreated)
 	return marker, r, err
 }
 

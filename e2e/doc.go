@@ -10,7 +10,8 @@
 // GBTEST_LOOPBACK set, they share loopback. On that system they go through
 // every page, kill an app instance, cut off the replica, fail the primary
 // over, restart a web instance, run a load (GBTEST_LOAD_DURATION, 12s by
-// default), try bad input and visit in Chromium (screenshots under
-// GBTEST_ARTIFACTS, or go test -artifacts); after each, every write a client
-// saw acknowledged must be in the database exactly once.
+// default), send a burst past the tiers' concurrency limits, try bad input
+// and visit in Chromium (screenshots under GBTEST_ARTIFACTS, or go test
+// -artifacts); after each, every write a client saw acknowledged must be in
+// the database exactly once.
 package e2e

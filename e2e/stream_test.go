@@ -28,6 +28,9 @@ type outcome struct {
 	// Guestbook-Db header ("" when none ran).
 	db         string
 	retryAfter string // the answer's Retry-After
+	// shed is the answer's Guestbook-Shed: an app instance's refusal for
+	// want of capacity, passed on when every app instance refused.
+	shed string
 }
 
 // failed reports whether the request did not get the answer it asked for:
@@ -107,6 +110,7 @@ func startStream(base string, l *ledger, spec streamSpec) *stream {
 					}
 					o.status, o.app, o.db, o.retryAfter = r.status, hopName(r.header, "Guestbook-App"),
 						hopName(r.header, "Guestbook-Db"), r.header.Get("Retry-After")
+					o.shed = r.header.Get("Guestbook-Shed")
 				} else {
 					o.path = paths[reads%len(paths)]
 					reads++
@@ -114,6 +118,7 @@ func startStream(base string, l *ledger, spec streamSpec) *stream {
 					o.status, o.err, o.instance = r.status, err, instanceOf(r.body)
 					o.app, o.db, o.retryAfter = hopName(r.header, "Guestbook-App"), hopName(r.header, "Guestbook-Db"),
 						r.header.Get("Retry-After")
+					o.shed = r.header.Get("Guestbook-Shed")
 				}
 				o.took = time.Since(o.start)
 				s.mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +73,10 @@ type topologyOptions struct {
 	// delayApp1 puts a delaying proxy of the test's own (tp.app1Delay) in
 	// front of app-1, so that a test can make it slow.
 	delayApp1 bool
+	// webMaxConcurrency and appMaxConcurrency are web.max_concurrency and
+	// app.max_concurrency, the ceilings of the tiers' adaptive limits; 0:
+	// their defaults.
+	webMaxConcurrency, appMaxConcurrency int
 }
 
 // startTopology starts the whole system and returns once every tier is
@@ -214,7 +219,7 @@ func (tp *topology) startApp(t *testing.T, name string, opts topologyOptions) *p
 	if opts.delayApp1 {
 		webs = append(webs, tp.net.client) // where the delaying proxy forwards from
 	}
-	p := startProcess(t, name, h, environ(
+	env := environ(
 		"GUESTBOOK_DATABASE_DRIVER=mysql",
 		"GUESTBOOK_DATABASE_PRIMARY="+tp.candidates(t, appUser, appPassword),
 		"GUESTBOOK_DATABASE_REPLICAS="+dsn(t, tp.replica, appUser, appPassword),
@@ -228,7 +233,9 @@ func (tp *topology) startApp(t *testing.T, name string, opts topologyOptions) *p
 		"GUESTBOOK_INSTANCE_ID="+name,
 		"GUESTBOOK_INSTANCE_ZONE="+zone(name),
 		"GUESTBOOK_LOG_LEVEL=info",
-	), "serve", "--role=app")
+	)
+	env = append(env, ceiling("GUESTBOOK_APP_MAX_CONCURRENCY", opts.appMaxConcurrency)...)
+	p := startProcess(t, name, h, env, "serve", "--role=app")
 	p.addr = addr
 	return p
 }
@@ -241,7 +248,7 @@ func (tp *topology) startWeb(t *testing.T, name string, opts topologyOptions) *p
 	if tp.app1Delay != nil {
 		app1 = tp.app1Delay.addr()
 	}
-	p := startProcess(t, name, h, environ(
+	env := environ(
 		"GUESTBOOK_WEB_LISTEN="+addr,
 		"GUESTBOOK_WEB_UPSTREAMS=http://"+app1+",http://"+tp.apps[1].addr,
 		"GUESTBOOK_WEB_HEALTH_INTERVAL="+webHealthInterval.String(),
@@ -250,9 +257,20 @@ func (tp *topology) startWeb(t *testing.T, name string, opts topologyOptions) *p
 		"GUESTBOOK_INSTANCE_ZONE="+zone(name),
 		"GUESTBOOK_INSTANCE_DRAIN="+opts.drain.String(),
 		"GUESTBOOK_LOG_LEVEL=info",
-	), "serve", "--role=web")
+	)
+	env = append(env, ceiling("GUESTBOOK_WEB_MAX_CONCURRENCY", opts.webMaxConcurrency)...)
+	p := startProcess(t, name, h, env, "serve", "--role=web")
 	p.addr = addr
 	return p
+}
+
+// ceiling is the variable that sets a tier's max_concurrency to n, or none
+// (the default) when n is 0.
+func ceiling(name string, n int) []string {
+	if n == 0 {
+		return nil
+	}
+	return []string{name + "=" + strconv.Itoa(n)}
 }
 
 // zone puts the first instance of each tier in one availability zone and
