@@ -36,6 +36,10 @@ func (b *balancer) RoundTrip(req *http.Request) (*http.Response, error) {
 		tried   []*Upstream
 		lastErr error          = errNoUpstream
 		shed    *http.Response // the last upstream's refusal, should all refuse
+		// acted: an earlier attempt may have been acted on (it was too
+		// late, or its connection broke after the request went): a later
+		// refusal must not tell the client that nothing was done.
+		acted bool
 	)
 	for req.Context().Err() == nil {
 		u := b.pool.pick(tried)
@@ -65,12 +69,16 @@ func (b *balancer) RoundTrip(req *http.Request) (*http.Response, error) {
 			return resp, nil
 		}
 		lastErr = fmt.Errorf("upstream %s: %w", u.URL.Host, err)
+		acted = acted || !dialFailed(err)
 		if !mayResend(req, err) {
 			return nil, lastErr
 		}
 	}
 	if shed != nil {
-		return shed, nil // every upstream is shedding: the client hears so, with Retry-After
+		if !acted {
+			return shed, nil // every upstream is shedding: the client hears so, with Retry-After
+		}
+		shed.Body.Close() // the first attempt's fate is unknown: say that, not "nothing was done"
 	}
 	return nil, lastErr
 }

@@ -138,3 +138,28 @@ func TestARequestAnUpstreamShedIsSentToAnotherAndOnlyEveryRefusalReachesTheClien
 		t.Errorf("the two shedding upstreams saw %d attempts, want one each", seen2.Load())
 	}
 }
+
+// A keyed write whose first attempt was too late may have been stored by
+// then: if the upstream it is sent to next refuses it, the client must hear
+// that its write's fate is unknown (504), not the refusal's "nothing was
+// done".
+func TestARefusalAfterALateAttemptIsNotPassedOnAsNothingDone(t *testing.T) {
+	var seen atomic.Int32
+	f := newFrontTrying(t, try, nil, frozenURL(t), shedding(t, &seen).URL)
+	c := client(t)
+	for i := range 2 { // equal upstreams alternate: one of the two goes to the frozen one first
+		body := form(fmt.Sprint(i)) + fmt.Sprintf("&idempotency_key=k%d", i)
+		r := roundTrip(t, c, newRequest(t, "POST", f.URL+"/visitor/api/entries", body, "Content-Type", "application/x-www-form-urlencoded"))
+		if f.available()[0] {
+			if r.StatusCode != http.StatusServiceUnavailable {
+				t.Errorf("write %d, refused by the only upstream tried: %d, want its 503", i, r.StatusCode)
+			}
+			continue
+		}
+		if r.StatusCode != http.StatusGatewayTimeout {
+			t.Errorf("write %d, late at the first upstream and refused at the second: %d, want 504", i, r.StatusCode)
+		}
+		return
+	}
+	t.Fatal("no write went to the frozen upstream first: the test proved nothing")
+}
