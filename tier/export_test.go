@@ -1,13 +1,15 @@
 package tier
 
 import (
+	"log/slog"
 	"net"
 	"net/http"
 )
 
-// LimitConns bounds l to max connections open at once, as Open bounds its
-// listeners, and returns the hook its server must call from ConnState.
-func LimitConns(l net.Listener, max int) (net.Listener, func(net.Conn, http.ConnState)) {
-	limited := limitConns(l, max)
-	return limited, limited.ConnState
+// LimitedServer is a server for l bounded to max connections and overflow
+// more for a request each, as Open serves its listeners.
+func LimitedServer(l net.Listener, max, overflow int, h http.Handler) (net.Listener, *http.Server) {
+	limited := limitConns(l, max, overflow)
+	srv := newServer(h, limited, slog.New(slog.DiscardHandler))
+	return limited, srv
 }

@@ -15,15 +15,15 @@ import (
 )
 
 // limitedServer serves handler on a loopback listener bounded to max
-// connections, as Open serves a role, and returns its address.
-func limitedServer(t *testing.T, max int, handler http.Handler) string {
+// connections and overflow more, as Open serves a role, and returns its
+// address.
+func limitedServer(t *testing.T, max, overflow int, handler http.Handler) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	limited, hook := tier.LimitConns(l, max)
-	srv := &http.Server{Handler: handler, ConnState: hook, ReadHeaderTimeout: tier.ReadHeaderTimeout}
+	limited, srv := tier.LimitedServer(l, max, overflow, handler)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(limited) }()
 	t.Cleanup(func() {
@@ -75,7 +75,7 @@ func TestAListenerServesAtMostItsLimitAtOnceAndTheRestLater(t *testing.T) {
 	const limit, extra = 4, 3
 	var inFlight, most atomic.Int32
 	release := make(chan struct{})
-	addr := limitedServer(t, limit, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	addr := limitedServer(t, limit, 0, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := inFlight.Add(1)
 		defer inFlight.Add(-1)
 		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
@@ -121,11 +121,50 @@ func TestAListenerServesAtMostItsLimitAtOnceAndTheRestLater(t *testing.T) {
 	}
 }
 
+// Past the limit, with every connection busy, a few more are let in for one
+// request each and closed after it, so that a client is answered at once
+// rather than left in the backlog; past those, a connection waits.
+func TestPastItsLimitAListenerLetsAFewMoreInForOneRequestEach(t *testing.T) {
+	release := make(chan struct{})
+	addr := limitedServer(t, 1, 1, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			<-release
+		}
+		io.WriteString(w, "ok")
+	}))
+	busy := dial(t, addr)
+	done := make(chan error, 1)
+	go func() { _, _, err := busy.get("/slow", 10*time.Second); done <- err }()
+	time.Sleep(50 * time.Millisecond) // busy is being served
+
+	over := dial(t, addr)
+	over.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(over, "GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+	resp, err := http.ReadResponse(over.r, nil)
+	if err != nil {
+		t.Fatalf("a connection past the limit: %v, want it answered at once", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !resp.Close {
+		t.Errorf("a connection past the limit: %d, close %v; want 200 with Connection: close", resp.StatusCode, resp.Close)
+	}
+
+	// Both slots are taken now, until over is closed by the server.
+	third := dial(t, addr)
+	if status, _, err := third.get("/", 5*time.Second); err != nil || status != http.StatusOK {
+		t.Errorf("a third connection once the overflow one closed: %d, %v; want it served", status, err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Errorf("the busy connection's request: %v", err)
+	}
+}
+
 // A full listener makes room for a new connection by closing the one that
 // has been idle longest, so that clients holding idle keep-alive
 // connections can't keep a new one out for the idle timeout.
 func TestAFullListenerClosesTheConnectionIdleLongestForANewOne(t *testing.T) {
-	addr := limitedServer(t, 2, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	addr := limitedServer(t, 2, 0, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok")
 	}))
 	oldest, newer := dial(t, addr), dial(t, addr)
@@ -157,7 +196,7 @@ func TestAFullListenerClosesTheConnectionIdleLongestForANewOne(t *testing.T) {
 // next request.
 func TestAConnectionThatTurnsIdleWhileOneWaitsGivesUpItsSlot(t *testing.T) {
 	release := make(chan struct{})
-	addr := limitedServer(t, 1, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	addr := limitedServer(t, 1, 0, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/slow" {
 			<-release
 		}
@@ -201,7 +240,7 @@ func TestClosingAFullListenerEndsAnAcceptWaitingForASlot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	limited, _ := tier.LimitConns(l, 1)
+	limited, _ := tier.LimitedServer(l, 1, 0, http.NotFoundHandler())
 	dial(t, l.Addr().String())
 	c, err := limited.Accept()
 	if err != nil {

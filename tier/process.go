@@ -103,7 +103,7 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("metrics.listen: %w", err)
 		}
-		limited := limitConns(l, MaxMetricsConnections)
+		limited := limitConns(l, MaxMetricsConnections, MaxMetricsConnections/4)
 		p.metricsListener = limited
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", m.Handler())
@@ -118,7 +118,7 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	limited := limitConns(l, MaxConnections) // under TLS, so that net/http still sees a *tls.Conn
+	limited := limitConns(l, MaxConnections, MaxOverflowConnections) // under TLS, so that net/http still sees a *tls.Conn
 	p.listener = limited
 	if opts.Role != RoleApp && cfg.Web.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.Web.TLSCert, cfg.Web.TLSKey)
@@ -135,11 +135,13 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 	return p, nil
 }
 
-// newServer is the server for l's connections, telling l which are idle.
+// newServer is the server for l's connections: it tells l which are idle,
+// and closes those let in past the limit after a request.
 func newServer(h http.Handler, l *limitListener, log *slog.Logger) *http.Server {
 	return &http.Server{
+		Handler:           closeOverflow(h),
 		ConnState:         l.ConnState,
-		Handler:           h,
+		ConnContext:       l.ConnContext,
 		ReadHeaderTimeout: ReadHeaderTimeout,
 		ReadTimeout:       ReadTimeout,
 		WriteTimeout:      WriteTimeout,
