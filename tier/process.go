@@ -99,21 +99,27 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 	if cfg.Metrics.Listen == "" {
 		handler = withMetricsAt("/metrics", m.Handler(), handler)
 	} else {
-		if p.metricsListener, err = net.Listen("tcp", cfg.Metrics.Listen); err != nil {
+		l, err := net.Listen("tcp", cfg.Metrics.Listen)
+		if err != nil {
 			return nil, fmt.Errorf("metrics.listen: %w", err)
 		}
+		limited := limitConns(l, MaxMetricsConnections, MaxMetricsConnections/4)
+		p.metricsListener = limited
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", m.Handler())
-		p.metricsServer = newServer(mux, opts.Log)
+		p.metricsServer = newServer(mux, limited, opts.Log)
 	}
 	// The process's edge is the web tier, except in role app.
 	addr := cfg.Web.Listen
 	if opts.Role == RoleApp {
 		addr = cfg.App.Listen
 	}
-	if p.listener, err = net.Listen("tcp", addr); err != nil {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
+	limited := limitConns(l, MaxConnections, MaxOverflowConnections) // under TLS, so that net/http still sees a *tls.Conn
+	p.listener = limited
 	if opts.Role != RoleApp && cfg.Web.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.Web.TLSCert, cfg.Web.TLSKey)
 		if err != nil {
@@ -125,13 +131,17 @@ func Open(ctx context.Context, opts Options) (_ *Process, err error) {
 			NextProtos:   []string{"http/1.1"},
 		})
 	}
-	p.server = newServer(closeAfterChunked(p.role.Trusted.Middleware(observe(opts.Log, m, handler))), opts.Log)
+	p.server = newServer(closeAfterChunked(p.role.Trusted.Middleware(observe(opts.Log, m, handler))), limited, opts.Log)
 	return p, nil
 }
 
-func newServer(h http.Handler, log *slog.Logger) *http.Server {
+// newServer is the server for l's connections: it tells l which are idle,
+// and closes those let in past the limit after a request.
+func newServer(h http.Handler, l *limitListener, log *slog.Logger) *http.Server {
 	return &http.Server{
-		Handler:           h,
+		Handler:           closeOverflow(h),
+		ConnState:         l.ConnState,
+		ConnContext:       l.ConnContext,
 		ReadHeaderTimeout: ReadHeaderTimeout,
 		ReadTimeout:       ReadTimeout,
 		WriteTimeout:      WriteTimeout,

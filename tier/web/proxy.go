@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -22,10 +21,20 @@ import (
 // enough connections for a few hundred concurrent requests without
 // redialing. How long an answer may take to begin is web.try_timeout, per
 // attempt (balancer.go).
+//
+// MaxConnsPerHost bounds the connections to one upstream, so that an
+// upstream that stops answering can't make this tier open connections (and
+// their goroutines and buffers) as fast as requests arrive. It is the web
+// role's default concurrency ceiling, so below that no admitted request
+// waits for a connection (a wait would count against the attempt's budget
+// and make the upstream look slow), and four times the app role's default
+// ceiling, past which the app tier refuses at once anyway. Two web
+// instances' full pools fit an app instance's tier.MaxConnections.
 const (
 	DialTimeout         = time.Second
 	IdleConnTimeout     = 90 * time.Second
 	MaxIdleConnsPerHost = 256
+	MaxConnsPerHost     = 512
 )
 
 // proxy forwards requests to the pool's upstreams. It retries a request that
@@ -53,6 +62,7 @@ func newProxy(pool *Pool, trusted forwarded.Trusted, webHop []string, load func(
 		DialContext:           (&net.Dialer{Timeout: DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConns:          4 * MaxIdleConnsPerHost,
 		MaxIdleConnsPerHost:   MaxIdleConnsPerHost,
+		MaxConnsPerHost:       MaxConnsPerHost,
 		IdleConnTimeout:       IdleConnTimeout,
 		ExpectContinueTimeout: time.Second,
 		// Pass the client's Accept-Encoding through untouched rather than
@@ -61,9 +71,10 @@ func newProxy(pool *Pool, trusted forwarded.Trusted, webHop []string, load func(
 	}
 	p := &proxy{pool: pool, trusted: trusted, fail: fail, webHop: webHop, load: load}
 	p.rp = &httputil.ReverseProxy{
-		Rewrite:   p.rewrite,
-		Transport: &balancer{pool: pool, next: transport, obs: obs, tryTimeout: tryTimeout},
-		ErrorLog:  slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		Rewrite:    p.rewrite,
+		Transport:  &balancer{pool: pool, next: transport, obs: obs, tryTimeout: tryTimeout},
+		BufferPool: copyBuffers{},
+		ErrorLog:   slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		// The client gets this tier's X-Request-Id (forwarded.Middleware set
 		// it); the app tier's copy would be a second one, or another id.
 		// Likewise Guestbook-Web: the web tier answers with its own.
@@ -85,7 +96,9 @@ func newProxy(pool *Pool, trusted forwarded.Trusted, webHop []string, load func(
 }
 
 // ServeHTTP forwards r. The body is read whole first (it is at most
-// page.MaxBodyBytes), so a retry sends it again from the start.
+// page.MaxBodyBytes), into a pooled buffer, so a retry sends it again from
+// the start; the buffer goes back when the request is done and the
+// transport has closed every copy of the body it was given.
 func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := p.pool.Ready(r.Context()); err != nil {
 		p.fail(w, r, err) // no healthy upstream: answer now, not after dial timeouts
@@ -96,23 +109,63 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Body != nil && r.Body != http.NoBody {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, page.MaxBodyBytes))
+		body, err := readBody(w, r)
 		if err != nil {
-			var mbe *http.MaxBytesError
-			if !errors.As(err, &mbe) {
-				err = fmt.Errorf("read the request body: %w: %w", errBadRequest, err)
-			}
 			p.fail(w, r, err)
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-		r.ContentLength = int64(len(body))
-		if keyed(r, body) {
+		defer body.Release()
+		if len(body.Bytes()) == 0 { // a chunked body of nothing
+			r.Body, r.GetBody = http.NoBody, func() (io.ReadCloser, error) { return http.NoBody, nil }
+			r.ContentLength = 0
+			p.rp.ServeHTTP(w, r)
+			return
+		}
+		if r.Body, err = body.NewReader(); err != nil {
+			p.fail(w, r, err) // not reached: the body is still held
+			return
+		}
+		r.GetBody = body.NewReader
+		r.ContentLength = int64(len(body.Bytes()))
+		if keyed(r, body.Bytes()) {
 			r = r.WithContext(context.WithValue(r.Context(), keyedWrite{}, true))
 		}
 	}
 	p.rp.ServeHTTP(w, r)
+}
+
+// readBody reads r's body whole into a pooled buffer: of its length when it
+// says one, else of the largest allowed.
+func readBody(w http.ResponseWriter, r *http.Request) (*pooledBody, error) {
+	size := r.ContentLength
+	if size < 0 {
+		size = page.MaxBodyBytes
+	}
+	body := newPooledBody(int(size))
+	src := http.MaxBytesReader(w, r.Body, page.MaxBodyBytes)
+	n, err := io.ReadFull(src, body.Bytes())
+	if r.ContentLength < 0 {
+		switch err {
+		case io.EOF, io.ErrUnexpectedEOF:
+			err = nil // it ended before the limit
+		case nil:
+			// It reached the limit: MaxBytesReader refuses a byte more.
+			var one [1]byte
+			if _, err = io.ReadFull(src, one[:]); err == io.EOF {
+				err = nil
+			}
+		}
+	}
+	if err != nil {
+		body.Release()
+		var mbe *http.MaxBytesError
+		if !errors.As(err, &mbe) {
+			err = fmt.Errorf("read the request body: %w: %w", errBadRequest, err)
+		}
+		return nil, err
+	}
+	body.Truncate(n)
+	return body, nil
 }
 
 // rewrite sets the headers the app tier reads, as Nginx's proxy_set_header
@@ -155,19 +208,22 @@ const maxBufferedBody = 64 << 10 // the size of a long list page, not a request 
 // four or five write system calls, and a system call on this path costs more
 // than the rest of the proxy's own work. Answers of unknown length (streamed
 // ones) and large ones are copied as they come, and flushed as they come.
+// The answer is held in a pooled buffer that goes back when the
+// ReverseProxy closes the body, after writing it to the client.
 func bufferSmallBody(resp *http.Response) error {
 	if resp.ContentLength <= 0 || resp.ContentLength > maxBufferedBody ||
 		resp.Body == http.NoBody || resp.Request.Method == http.MethodHead {
 		return nil // nothing to read: a HEAD's Content-Length is the GET's
 	}
-	body := make([]byte, resp.ContentLength)
-	_, err := io.ReadFull(resp.Body, body)
+	body := newPooledBody(int(resp.ContentLength))
+	defer body.Release() // the reader made below holds it from here
+	_, err := io.ReadFull(resp.Body, body.Bytes())
 	resp.Body.Close()
 	if err != nil {
 		// The upstream broke off mid-answer: the client gets a clean 502
 		// rather than a page that stops short.
 		return fmt.Errorf("read the upstream's answer: %w", err)
 	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	return nil
+	resp.Body, err = body.NewReader()
+	return err
 }
