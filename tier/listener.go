@@ -91,7 +91,16 @@ func (l *limitListener) Accept() (net.Conn, error) {
 	case l.slots <- struct{}{}:
 	default:
 		if l.closeIdlest() {
-			l.slots <- struct{}{} // Accept alone takes slots: the one just freed
+			// The one closed held a slot or an overflow place: take
+			// whichever it freed (Accept alone takes either).
+			select {
+			case l.slots <- struct{}{}:
+			case l.overflow <- struct{}{}:
+				lc.overflow = true
+			case <-l.done:
+				c.Close()
+				return nil, net.ErrClosed
+			}
 			break
 		}
 		select {
@@ -108,15 +117,28 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		if l.closeIdlest() {
 			l.waiting.Store(false)
 		}
-		select {
-		case l.slots <- struct{}{}:
-		case l.overflow <- struct{}{}:
-			lc.overflow = true
-		case <-l.done:
-			l.waiting.Store(false)
-			c.Close()
-			return nil, net.ErrClosed
+		// A connection that has sent nothing turns closable a second after
+		// it opened without any state change to say so: look again now
+		// and then.
+		recheck := time.NewTicker(250 * time.Millisecond)
+	wait:
+		for {
+			select {
+			case l.slots <- struct{}{}:
+				break wait
+			case l.overflow <- struct{}{}:
+				lc.overflow = true
+				break wait
+			case <-recheck.C:
+				l.closeIdlest()
+			case <-l.done:
+				recheck.Stop()
+				l.waiting.Store(false)
+				c.Close()
+				return nil, net.ErrClosed
+			}
 		}
+		recheck.Stop()
 		l.waiting.Store(false)
 	}
 	lc.setState(http.StateNew)

@@ -261,3 +261,29 @@ func TestClosingAFullListenerEndsAnAcceptWaitingForASlot(t *testing.T) {
 		t.Fatal("Accept still waits after Close")
 	}
 }
+
+// A connection let in past the limit that sends nothing may be closed for
+// a new one, and the new one takes the overflow place it freed: Accept
+// must not wait for a regular slot that no one is giving up.
+func TestANewConnectionTakesTheOverflowPlaceASilentOneGaveUp(t *testing.T) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	addr := limitedServer(t, 1, 1, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			<-release
+		}
+		io.WriteString(w, "ok")
+	}))
+	busy := dial(t, addr) // holds the one slot with a request in flight
+	go busy.get("/slow", 10*time.Second)
+	time.Sleep(100 * time.Millisecond)
+	dial(t, addr)                       // takes the overflow place, and sends nothing
+	time.Sleep(1200 * time.Millisecond) // silent for over a second: the idlest to close
+	start := time.Now()
+	if status, _, err := dial(t, addr).get("/", 3*time.Second); err != nil || status != http.StatusOK {
+		t.Fatalf("a new connection while the silent one held the overflow place: %d, %v; want it served", status, err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("it took %s, want at once", took)
+	}
+}

@@ -96,6 +96,11 @@ func (e *Estimate) Latency(now time.Time) time.Duration {
 	return time.Duration(e.rtt * e.weight(now))
 }
 
+// Abandon ends a request started with Start without a sample: it ended for
+// reasons of its caller's (the client went away), which say nothing of the
+// server.
+func (e *Estimate) Abandon() { e.inFlight.Add(-1) }
+
 // Reset forgets the estimate (requests in flight stay counted): a server
 // that has just come back (an active check passed after it was taken out)
 // starts afresh, as cheap as a new one, rather than as slow as it was when

@@ -115,21 +115,34 @@ func (b *balancer) try(req *http.Request, u *Upstream, retry bool) (*http.Respon
 		resp.Body.Close()
 		err = context.Canceled
 	}
-	took := b.pool.now().Sub(start)
+	now := b.pool.now()
+	took := now.Sub(start)
 	if late.Load() {
 		err = fmt.Errorf("%w within %s: %w", errTryTimeout, budget, err)
 	}
-	if err != nil {
+	switch {
+	case err != nil && !late.Load() && req.Context().Err() != nil:
+		// The client went away (or its own time ran out): no verdict on
+		// the upstream, no sample, no failure.
+		u.est.Abandon()
+		cancel()
+		return nil, err
+	case err != nil:
 		// A failure costs as much as the longest wait: an upstream that
 		// drops connections must not look fast for failing fast.
-		took = max(took, budget)
+		u.est.Done(now, max(took, budget))
+	case resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get(hops.HeaderShed) != "":
+		// A refusal is fast because nothing was done: it must not make a
+		// shedding upstream look cheaper than it is.
+		u.est.Done(now, max(took, u.est.Latency(now)))
+	default:
+		u.est.Done(now, took)
 	}
-	u.est.Done(b.pool.now(), took)
 	b.obs.UpstreamResult(u.Name(), err == nil)
 	u.counts.add(err != nil)
 	if err != nil {
 		cancel()
-		if errors.Is(err, errTryTimeout) || connectionFailed(err) {
+		if errors.Is(err, errTryTimeout) || unreachable(err) {
 			b.pool.markDown(u, err)
 		}
 		return nil, err
@@ -203,32 +216,46 @@ func resendable(req *http.Request) bool {
 // keyedWrite marks a request's context as a keyed write (see keyed).
 type keyedWrite struct{}
 
-// The names under which a write carries its idempotency key: the JSON API's
-// header (the IETF httpapi draft's name) and the create form's field.
+// The names under which a write carries its idempotency key, and the only
+// routes that honour them: the JSON API's create takes the header (the IETF
+// httpapi draft's name), the create form the field. Anywhere else a key
+// proves nothing: the app tier would store each copy.
 const (
 	headerIdempotencyKey = "Idempotency-Key"
 	fieldIdempotencyKey  = "idempotency_key"
+	apiCreatePath        = "/visitor/api/entries"
+	formCreatePath       = "/visitor/visitor_create/"
 )
 
-// keyed reports a write that carries an idempotency key: an
-// Idempotency-Key header, or a form whose body has an idempotency_key
-// field. Whether the key is well formed is the app tier's to judge: one it
-// refuses stores nothing, however often it is sent.
+// keyed reports a write that carries an idempotency key where the app tier
+// honours it: an Idempotency-Key header on the API's create, or an
+// idempotency_key field in the create form's body. Whether the key is well
+// formed is the app tier's to judge: one it refuses stores nothing, however
+// often it is sent.
 func keyed(r *http.Request, body []byte) bool {
-	if r.Header.Get(headerIdempotencyKey) != "" {
-		return true
-	}
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
+	if r.Method != http.MethodPost {
 		return false
 	}
-	form, err := url.ParseQuery(string(body))
-	return err == nil && form.Get(fieldIdempotencyKey) != ""
+	switch r.URL.Path {
+	case apiCreatePath:
+		return r.Header.Get(headerIdempotencyKey) != ""
+	case formCreatePath:
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
+			return false
+		}
+		form, err := url.ParseQuery(string(body))
+		return err == nil && form.Get(fieldIdempotencyKey) != ""
+	}
+	return false
 }
 
-// connectionFailed reports errors that say the upstream can't be reached or
-// dropped the connection: a passive health failure.
-func connectionFailed(err error) bool {
-	return dialFailed(err) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED)
+// unreachable reports errors that say the upstream can't be reached: a
+// passive health failure. A reset is not one: an app instance closes idle
+// keep-alive connections when its listener is full, and a request that
+// meets one of those is resent (when it may be) without taking a healthy
+// instance out; a process that died refuses the next dial.
+func unreachable(err error) bool {
+	return dialFailed(err) || errors.Is(err, syscall.ECONNREFUSED)
 }
 
 func dialFailed(err error) bool {

@@ -79,20 +79,29 @@ func TestTheAppTierIsToldTheAttemptsBudget(t *testing.T) {
 // when its idempotency key makes the repeat harmless; one without a key
 // answers 504 and is never sent again.
 func TestAKeyedWriteToAFrozenUpstreamIsSentToAnotherAndAnUnkeyedOneIsNot(t *testing.T) {
+	const formPath, apiPath = "/visitor/visitor_create/", "/visitor/api/entries"
 	tests := []struct {
 		name   string
+		path   string
 		body   func(i int) string
 		header []string
 		keyed  bool
 	}{
-		{"form with idempotency_key", func(i int) string { return form(fmt.Sprint(i)) + fmt.Sprintf("&idempotency_key=k%d", i) },
+		{"form with idempotency_key", formPath, func(i int) string { return form(fmt.Sprint(i)) + fmt.Sprintf("&idempotency_key=k%d", i) },
 			[]string{"Content-Type", "application/x-www-form-urlencoded"}, true},
-		{"API with Idempotency-Key", func(i int) string { return fmt.Sprintf(`{"content":"%d"}`, i) },
+		{"API with Idempotency-Key", apiPath, func(i int) string { return fmt.Sprintf(`{"content":"%d"}`, i) },
 			[]string{"Content-Type", "application/json", "Idempotency-Key", "k"}, true},
-		{"form without a key", func(i int) string { return form(fmt.Sprint(i)) },
+		{"form without a key", formPath, func(i int) string { return form(fmt.Sprint(i)) },
 			[]string{"Content-Type", "application/x-www-form-urlencoded"}, false},
-		{"API without a key", func(i int) string { return fmt.Sprintf(`{"content":"%d"}`, i) },
+		{"API without a key", apiPath, func(i int) string { return fmt.Sprintf(`{"content":"%d"}`, i) },
 			[]string{"Content-Type", "application/json"}, false},
+		// The form's route honours only its field: a header there is no
+		// key, and the app tier would store each copy.
+		{"form with only an Idempotency-Key header", formPath, func(i int) string { return form(fmt.Sprint(i)) },
+			[]string{"Content-Type", "application/x-www-form-urlencoded", "Idempotency-Key", "k"}, false},
+		// The API's create honours only its header.
+		{"API with only an idempotency_key in its body", apiPath, func(i int) string { return fmt.Sprintf("idempotency_key=k%d", i) },
+			[]string{"Content-Type", "application/x-www-form-urlencoded"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,7 +112,7 @@ func TestAKeyedWriteToAFrozenUpstreamIsSentToAnotherAndAnUnkeyedOneIsNot(t *test
 			// goes to the frozen one first.
 			for i := range 2 {
 				body := tt.body(i)
-				r, took := timed(t, c, newRequest(t, "POST", f.URL+"/visitor/api/entries", body, tt.header...))
+				r, took := timed(t, c, newRequest(t, "POST", f.URL+tt.path, body, tt.header...))
 				sentToGood := slices.ContainsFunc(good.requests(), func(s seenRequest) bool { return s.body == body })
 				switch {
 				case r.StatusCode == http.StatusOK && sentToGood:
@@ -220,5 +229,43 @@ func TestTheTopologyShowsEachUpstreamsLatencyEstimateAndInFlight(t *testing.T) {
 	got := f.pool.Describe()[0]
 	if got.LatencyMs < 25 || got.LatencyMs > 1000 || got.InFlight != 0 {
 		t.Errorf("after one 30ms answer the topology shows %+v, want a latency estimate near 30ms and none in flight", got)
+	}
+}
+
+// Go's transport resends a request with an idempotency header by itself
+// when a reused connection breaks: such a header reaches the app tier only
+// where the app tier honours it, the API's create.
+func TestIdempotencyHeadersReachTheAppTierOnlyWhereTheyAreHonoured(t *testing.T) {
+	up := newEcho(t, "up")
+	f := newFront(t, nil, up.URL)
+	c := client(t)
+	h := []string{"Idempotency-Key", "k1", "X-Idempotency-Key", "k2"}
+	roundTrip(t, c, newRequest(t, "POST", f.URL+"/visitor/visitor_create/", form("a"), append([]string{"Content-Type", "application/x-www-form-urlencoded"}, h...)...))
+	roundTrip(t, c, newRequest(t, "POST", f.URL+"/visitor/api/entries", `{}`, append([]string{"Content-Type", "application/json"}, h...)...))
+	seen := up.requests()
+	if got := seen[0].header; got.Get("Idempotency-Key") != "" || got.Get("X-Idempotency-Key") != "" {
+		t.Errorf("the form's create reached the app tier with %q and %q, want neither", got.Get("Idempotency-Key"), got.Get("X-Idempotency-Key"))
+	}
+	if got := seen[1].header; got.Get("Idempotency-Key") != "k1" || got.Get("X-Idempotency-Key") != "" {
+		t.Errorf("the API's create reached the app tier with %q and %q, want k1 and nothing", got.Get("Idempotency-Key"), got.Get("X-Idempotency-Key"))
+	}
+}
+
+// A client that gives up says nothing of the upstream: no failure counted,
+// no slow sample to keep it avoided.
+func TestAClientThatGivesUpCountsNothingAgainstTheUpstream(t *testing.T) {
+	var delay atomic.Int64
+	delay.Store(int64(300 * time.Millisecond))
+	up := slowEcho(t, "up", &delay)
+	f := newFront(t, nil, up.URL)
+	impatient := &http.Client{Timeout: 50 * time.Millisecond}
+	if resp, err := impatient.Get(f.URL + "/visitor/"); err == nil {
+		resp.Body.Close()
+		t.Fatal("the impatient client got an answer")
+	}
+	time.Sleep(400 * time.Millisecond) // the upstream's answer, abandoned
+	got := f.pool.Describe()[0]
+	if got.Failures != 0 || got.LatencyMs > 50 || got.InFlight != 0 || !got.Healthy {
+		t.Errorf("after a client gave up: %+v, want no failure, no slow sample, nothing in flight", got)
 	}
 }

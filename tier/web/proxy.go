@@ -24,17 +24,19 @@ import (
 //
 // MaxConnsPerHost bounds the connections to one upstream, so that an
 // upstream that stops answering can't make this tier open connections (and
-// their goroutines and buffers) as fast as requests arrive. It is the web
-// role's default concurrency ceiling, so below that no admitted request
-// waits for a connection (a wait would count against the attempt's budget
-// and make the upstream look slow), and four times the app role's default
-// ceiling, past which the app tier refuses at once anyway. Two web
-// instances' full pools fit an app instance's tier.MaxConnections.
+// their goroutines and buffers) as fast as requests arrive. It is near the
+// web role's default concurrency ceiling (512), so that spread over two
+// upstreams no admitted request waits for a connection (a wait would count
+// against the attempt's budget and make the upstream look slow), and over
+// three times the app role's default ceiling, past which the app tier
+// refuses at once anyway. Two web instances' full pools and their health
+// checks fit under an app instance's tier.MaxConnections (1,024), so that
+// the app never has to close their idle connections.
 const (
 	DialTimeout         = time.Second
 	IdleConnTimeout     = 90 * time.Second
 	MaxIdleConnsPerHost = 256
-	MaxConnsPerHost     = 512
+	MaxConnsPerHost     = 448
 )
 
 // proxy forwards requests to the pool's upstreams. It retries a request that
@@ -188,6 +190,15 @@ func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
 	delete(h, hops.HeaderDB)
 	delete(h, hops.HeaderUpstreams)
 	delete(h, hops.HeaderWebLoad)
+	// Go's transport resends on its own a request that carries either of
+	// these headers when a reused connection breaks after it was written
+	// (http.Request's isReplayable). The app tier honours Idempotency-Key
+	// only on the API's create: anywhere else neither may reach it, or an
+	// unkeyed write could be stored twice.
+	delete(h, "X-Idempotency-Key")
+	if in.URL.Path != apiCreatePath {
+		delete(h, headerIdempotencyKey)
+	}
 	h[hops.HeaderWeb] = p.webHop
 	if wantsUpstreams(in.URL.Path) {
 		h[hops.HeaderUpstreams] = []string{hops.UpstreamsHeader(p.pool.Describe())}
