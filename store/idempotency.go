@@ -97,6 +97,10 @@ func (db *DB) CreateEntryOnce(ctx context.Context, k Keyed, deleteSecret string)
 		return Entry{}, false, fmt.Errorf("create entry: %w", err)
 	}
 	hash := k.RequestHash()
+	// The key itself is never stored, only its hash: the app tier derives
+	// the entry's delete secret from the key, so a reader of the database
+	// (a dump, a backup, a replica) must not learn it.
+	storedKey := HashSecret(k.Key)
 	e := Entry{
 		Name: d.Name, Email: d.Email, Day: d.Day, Content: d.Content,
 		CreatedAt:  now.UTC().Truncate(time.Microsecond),
@@ -111,7 +115,7 @@ func (db *DB) CreateEntryOnce(ctx context.Context, k Keyed, deleteSecret string)
 		// key is free again and the insert is tried anew, a few times.
 		for range 3 {
 			res, err := x.ExecContext(ctx, createKeyedEntrySQL,
-				e.Name, e.Email, e.Day, e.Content, e.CreatedAt, e.DeleteHash, k.Key, hash)
+				e.Name, e.Email, e.Day, e.Content, e.CreatedAt, e.DeleteHash, storedKey, hash)
 			if err == nil {
 				created = true
 				e.ID, err = res.LastInsertId()
@@ -120,7 +124,7 @@ func (db *DB) CreateEntryOnce(ctx context.Context, k Keyed, deleteSecret string)
 			if !duplicateKey(err) {
 				return err
 			}
-			err = x.GetContext(ctx, &found, entryByKeySQL, k.Key)
+			err = x.GetContext(ctx, &found, entryByKeySQL, storedKey)
 			if !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}

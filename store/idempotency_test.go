@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"strings"
 	"sync"
@@ -252,4 +253,30 @@ func TestAKeyedEntryDeletedIsGoneOnceAndItsKeyFree(t *testing.T) {
 			t.Errorf("create after delete: %+v created=%v", again, created)
 		}
 	})
+}
+
+// The key is what the app tier derives an entry's delete secret from: the
+// database holds only its hash, so a reader of a dump can't derive secrets.
+func TestTheDatabaseHoldsTheKeysHashNeverTheKey(t *testing.T) {
+	for _, driver := range storetest.Drivers {
+		t.Run(driver, func(t *testing.T) {
+			db, cfg := storetest.Open(t, driver)
+			k := store.Keyed{Key: "secret-key-1", Scope: "api", Draft: draft(1)}
+			if _, _, err := db.CreateEntryOnce(context.Background(), k, "s"); err != nil {
+				t.Fatal(err)
+			}
+			raw, err := sql.Open(driver, cfg.Primary)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer raw.Close()
+			var stored string
+			if err := raw.QueryRow("SELECT idempotency_key FROM entries").Scan(&stored); err != nil {
+				t.Fatal(err)
+			}
+			if stored == k.Key || stored != store.HashSecret(k.Key) {
+				t.Errorf("idempotency_key holds %q, want the key's SHA-256", stored)
+			}
+		})
+	}
 }
