@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -56,9 +57,16 @@ func (db *DB) attempt(ctx context.Context, b *backend, more bool, q query) (outc
 	err := q(actx, b.db)
 	end := db.clock()
 	b.est.Done(end, end.Sub(start))
+	judged := min(minJudged, db.cfg.QueryTimeout)
 	switch {
 	case err == nil:
 		return answered, nil
+	case limit >= judged && end.Sub(start) >= limit && errors.Is(actx.Err(), context.DeadlineExceeded):
+		// The server had long enough and did not answer: a verdict on
+		// it, whether the deadline was the store's or the caller's (a
+		// web tier's budget shorter than query_timeout), so that a frozen
+		// writer is looked for at once, not at the next heartbeat.
+		return failed, fmt.Errorf("%w: %s did not answer within %s", ErrUnavailable, b.name, limit)
 	case callerDone(ctx, end):
 		return gaveUp, err
 	case actx.Err() != nil:

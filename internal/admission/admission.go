@@ -51,6 +51,7 @@ const (
 type Limiter struct {
 	min, max float64
 	now      func() time.Time
+	wait     time.Duration // Wait; a test may shorten it
 
 	mu       sync.Mutex
 	limit    float64
@@ -62,6 +63,11 @@ type Limiter struct {
 	sum         time.Duration
 	n           int
 	peak        int // most in flight during the window
+	refused     int // requests refused during the window
+	// lastBase is the last unloaded latency found: kept when the span
+	// holds no window that was not saturated (a long overload), so that
+	// the overloaded latency never becomes the unloaded one.
+	lastBase time.Duration
 
 	// baselines are the lowest window average of each second of the last
 	// BaselineSpan, a ring.
@@ -76,7 +82,7 @@ type baseline struct {
 // New is a limiter that starts at initial, never goes under floor and,
 // when ceiling is positive, never over it.
 func New(initial, floor, ceiling int) *Limiter {
-	l := &Limiter{min: float64(floor), max: math.Inf(1), now: time.Now}
+	l := &Limiter{min: float64(floor), max: math.Inf(1), now: time.Now, wait: Wait}
 	if ceiling > 0 {
 		l.max = float64(ceiling)
 	}
@@ -113,6 +119,7 @@ func (l *Limiter) Admit() bool {
 		return true
 	}
 	if len(l.waiters) >= int(l.limit) { // as many waiting as working: waiting won't help
+		l.refused++
 		l.mu.Unlock()
 		return false
 	}
@@ -120,7 +127,7 @@ func (l *Limiter) Admit() bool {
 	l.waiters = append(l.waiters, ch)
 	l.mu.Unlock()
 
-	t := time.NewTimer(Wait)
+	t := time.NewTimer(l.wait)
 	defer t.Stop()
 	select {
 	case <-ch:
@@ -132,6 +139,7 @@ func (l *Limiter) Admit() bool {
 	for i, w := range l.waiters {
 		if w == ch {
 			l.waiters = append(l.waiters[:i], l.waiters[i+1:]...)
+			l.refused++
 			return false
 		}
 	}
@@ -174,15 +182,18 @@ func (l *Limiter) sample(took time.Duration) {
 		return
 	}
 	if l.n >= min(MinSamples, int(l.limit)) { // a small limit gives few samples
-
-		l.adjust(now, l.sum/time.Duration(l.n))
+		// A window that refused requests or filled the limit measured a
+		// tier at capacity: its latency is no candidate for the unloaded
+		// one.
+		saturated := l.refused > 0 || l.peak >= int(l.limit)
+		l.adjust(now, l.sum/time.Duration(l.n), saturated)
 	}
-	l.windowStart, l.sum, l.n, l.peak = now, 0, 0, l.inFlight
+	l.windowStart, l.sum, l.n, l.peak, l.refused = now, 0, 0, l.inFlight, 0
 }
 
 // adjust moves the limit by the window's average latency avg: l.mu is held.
-func (l *Limiter) adjust(now time.Time, avg time.Duration) {
-	base := l.remember(now, avg)
+func (l *Limiter) adjust(now time.Time, avg time.Duration, saturated bool) {
+	base := l.remember(now, avg, !saturated)
 	target := max(Tolerance*float64(base), float64(base+Headroom))
 	gradient := math.Max(0.5, math.Min(1, target/float64(avg)))
 	next := l.limit * gradient
@@ -196,23 +207,32 @@ func (l *Limiter) adjust(now time.Time, avg time.Duration) {
 	l.limit = math.Min(math.Max(l.limit, l.min), l.max)
 }
 
-// remember records avg as a window average at now and returns the unloaded
-// latency: the lowest of the span.
-func (l *Limiter) remember(now time.Time, avg time.Duration) time.Duration {
+// remember records avg as a window average at now, when record says the
+// window is a candidate, and returns the unloaded latency: the lowest
+// candidate of the span, or the last one found when the span has none.
+func (l *Limiter) remember(now time.Time, avg time.Duration, record bool) time.Duration {
 	sec := now.Unix()
 	slot := &l.baselines[int(sec%int64(len(l.baselines)))]
-	if slot.second != sec || avg < slot.rtt {
+	if record && (slot.second != sec || avg < slot.rtt) {
 		if slot.second != sec {
 			slot.rtt = avg
 		}
 		slot.second = sec
 		slot.rtt = min(slot.rtt, avg)
 	}
-	lowest := avg
+	var lowest time.Duration
 	for _, b := range l.baselines {
-		if b.second > sec-int64(len(l.baselines)) && b.rtt > 0 {
-			lowest = min(lowest, b.rtt)
+		if b.second > sec-int64(len(l.baselines)) && b.rtt > 0 && (lowest == 0 || b.rtt < lowest) {
+			lowest = b.rtt
 		}
 	}
+	switch {
+	case lowest > 0:
+	case l.lastBase > 0:
+		lowest = l.lastBase // a long overload: keep what was last known
+	default:
+		lowest = avg // nothing measured yet: this window is all there is
+	}
+	l.lastBase = lowest
 	return lowest
 }

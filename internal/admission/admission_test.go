@@ -15,6 +15,7 @@ func newTestLimiter(initial, floor, ceiling int) (*Limiter, *clock) {
 	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	l := New(initial, floor, ceiling)
 	l.SetClock(c.now)
+	l.wait = 0 // the clock is the test's: no real waiting for a slot
 	return l, c
 }
 
@@ -37,6 +38,7 @@ func window(l *Limiter, c *clock, n int, took time.Duration) (admitted int) {
 
 func TestRequestsOverTheLimitAreRefusedAtOnce(t *testing.T) {
 	l, _ := newTestLimiter(4, 1, 0)
+	l.wait = Wait
 	for i := range 4 {
 		if !l.Admit() {
 			t.Fatalf("request %d refused under the limit of 4", i+1)
@@ -56,6 +58,7 @@ func TestRequestsOverTheLimitAreRefusedAtOnce(t *testing.T) {
 
 func TestAWaitingRequestGetsTheSlotThatIsFreed(t *testing.T) {
 	l, _ := newTestLimiter(1, 1, 0)
+	l.wait = time.Second // this one waits for real
 	l.Admit()
 	var wg sync.WaitGroup
 	var got bool
@@ -138,5 +141,21 @@ func TestTheLimitKeepsToItsFloorAndCeiling(t *testing.T) {
 	}
 	if got := l.Limit(); got != 4 {
 		t.Errorf("limit %d, want the floor 4", got)
+	}
+}
+
+// An overload longer than the span the unloaded latency is remembered over
+// must not make the overloaded latency the unloaded one: the limit would
+// grow back into the overload.
+func TestALongOverloadDoesNotBecomeTheUnloadedLatency(t *testing.T) {
+	l, c := newTestLimiter(64, 4, 0)
+	for range 20 {
+		window(l, c, 40, 2*time.Millisecond) // unloaded: 2ms
+	}
+	for range int(2 * BaselineSpan / Window) { // a minute past capacity: every window full and refusing
+		window(l, c, 3*l.Limit(), 60*time.Millisecond)
+	}
+	if got := l.Limit(); got > 8 {
+		t.Errorf("after a minute at 30x the unloaded latency the limit is %d, want it kept down near the floor", got)
 	}
 }
