@@ -13,6 +13,10 @@
 // the collector to follow) against the 32 bytes of an entry here, in one
 // slice without pointers, under the one lock the table needs anyway.
 //
+// One lock guards the whole table: a request holds it for a map lookup and
+// a few sums, well under a microsecond, against the hundreds the web tier
+// spends proxying it.
+//
 // Time comes from the Table's clock, so that a test can step it without
 // sleeping.
 package clientlimit

@@ -12,14 +12,12 @@ import (
 )
 
 // rateLimitedError is errRateLimited with how long until the client's next
-// request would be let through, for Retry-After.
-type rateLimitedError struct {
-	client string
-	wait   time.Duration
-}
+// request would be let through, for Retry-After. It carries no more (not
+// the client, which the access log has): a refusal must stay cheap.
+type rateLimitedError struct{ wait time.Duration }
 
 func (e *rateLimitedError) Error() string {
-	return fmt.Sprintf("client %s: %v, next request in %s", e.client, errRateLimited, e.wait)
+	return fmt.Sprintf("%v: next request in %s", errRateLimited, e.wait)
 }
 
 func (e *rateLimitedError) Unwrap() error { return errRateLimited }
@@ -39,9 +37,8 @@ func (s *Server) checkRate(r *http.Request) error {
 	if !client.IsValid() {
 		client = s.opts.Trusted.ClientIP(r)
 	}
-	key := forwarded.ClientKey(client)
-	if ok, wait := l.Allow(key); !ok {
-		return &rateLimitedError{client: key.String(), wait: wait}
+	if ok, wait := l.Allow(forwarded.ClientKey(client)); !ok {
+		return &rateLimitedError{wait: wait}
 	}
 	return nil
 }
