@@ -5,6 +5,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"time"
@@ -52,6 +53,17 @@ type Web struct {
 	// answered 503 with Retry-After at once. 0: adaptive with no ceiling.
 	// Default 512.
 	MaxConcurrency int `yaml:"max_concurrency"`
+	// RateLimit is how many /visitor/ requests a second each client may
+	// send on average, counted by the web tier (in roles web and all) per
+	// client as forwarded.ClientKey groups them: an IPv4 address, an IPv6
+	// /64. Past it a request is answered 429 with Retry-After at once. The
+	// home page, static files, /healthz, /readyz and /metrics are never
+	// counted. 0 (the default): off.
+	RateLimit float64 `yaml:"rate_limit"`
+	// RateBurst is how many requests a client may send at once before
+	// RateLimit holds it back (a page, a form and a few reloads). 0 (the
+	// default): twice RateLimit.
+	RateBurst int `yaml:"rate_burst"`
 	// TrustedProxies are the networks (CIDRs or addresses) of the load
 	// balancers in front of the web tier, whose X-Forwarded-* and
 	// X-Request-Id are believed. Default: none.
@@ -210,6 +222,9 @@ func (c Config) Validate() error {
 	if err := checkConcurrency("app.max_concurrency", c.App.MaxConcurrency); err != nil {
 		return err
 	}
+	if err := c.Web.checkRate(); err != nil {
+		return err
+	}
 	if _, err := ParseNetworks(c.Web.TrustedProxies); err != nil {
 		return fmt.Errorf("web.trusted_proxies: %w", err)
 	}
@@ -281,6 +296,37 @@ func (c Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("log.level: %q is not debug, info, warn or error", c.Log.Level)
+	}
+	return nil
+}
+
+// MinRateLimit is the lowest web.rate_limit that is not 0 (off): one
+// request in 100 seconds. Slower would be a ban, not a rate, and a
+// Retry-After of hours.
+const MinRateLimit = 0.01
+
+// Burst is how many requests a client may send at once: web.rate_burst, or
+// when it is 0, twice web.rate_limit.
+func (w Web) Burst() float64 {
+	if w.RateBurst > 0 {
+		return float64(w.RateBurst)
+	}
+	return 2 * w.RateLimit
+}
+
+// checkRate checks web.rate_limit and web.rate_burst: a limit that is off
+// or a rate a bucket can keep, and a burst that lets at least one request
+// through.
+func (w Web) checkRate() error {
+	if math.IsNaN(w.RateLimit) || math.IsInf(w.RateLimit, 0) || w.RateLimit < 0 ||
+		(w.RateLimit > 0 && w.RateLimit < MinRateLimit) {
+		return fmt.Errorf("web.rate_limit: %g is not 0 (off) or a number of requests a second of at least %g", w.RateLimit, MinRateLimit)
+	}
+	if w.RateBurst < 0 {
+		return fmt.Errorf("web.rate_burst: %d is negative", w.RateBurst)
+	}
+	if w.RateLimit > 0 && w.Burst() < 1 {
+		return fmt.Errorf("web.rate_burst: 0 means twice web.rate_limit, %g, which lets no request through: set it to at least 1", w.Burst())
 	}
 	return nil
 }

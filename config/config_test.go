@@ -1,6 +1,7 @@
 package config
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -104,6 +105,8 @@ web:
   health_interval: 750ms
   try_timeout: 400ms
   max_concurrency: 64
+  rate_limit: 2.5
+  rate_burst: 10
   trusted_proxies: ["10.0.0.0/16", "192.0.2.7"]
 app:
   listen: ":9001"
@@ -136,7 +139,8 @@ log:
 	c := mustLoad(t, path, nil)
 	want := Config{
 		Web: Web{Listen: "127.0.0.1:9000", Upstreams: []string{"http://10.0.2.10:8081", "https://app.internal:8443"},
-			HealthInterval: 750 * time.Millisecond, TryTimeout: 400 * time.Millisecond, MaxConcurrency: 64, TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"}},
+			HealthInterval: 750 * time.Millisecond, TryTimeout: 400 * time.Millisecond, MaxConcurrency: 64,
+			RateLimit: 2.5, RateBurst: 10, TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"}},
 		App: App{Listen: ":9001", AdminToken: "t0ken", TrustedProxies: []string{"10.0.1.0/24"}, MaxConcurrency: 32},
 		Database: Database{
 			Driver:          "mysql",
@@ -225,6 +229,8 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 		"GUESTBOOK_WEB_HEALTH_INTERVAL=5s",
 		"GUESTBOOK_WEB_TRY_TIMEOUT=1500ms",
 		"GUESTBOOK_WEB_MAX_CONCURRENCY=0",
+		"GUESTBOOK_WEB_RATE_LIMIT=0.5",
+		"GUESTBOOK_WEB_RATE_BURST=3",
 		"GUESTBOOK_APP_MAX_CONCURRENCY=16",
 		"GUESTBOOK_WEB_TRUSTED_PROXIES=10.0.0.0/16, 192.0.2.7",
 		"GUESTBOOK_APP_LISTEN=:9001",
@@ -263,8 +269,8 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 	c := mustLoad(t, "", environ)
 	want := Config{
 		Web: Web{Listen: "127.0.0.1:9000", Upstreams: []string{"http://a:8081"},
-			HealthInterval: 5 * time.Second, TryTimeout: 1500 * time.Millisecond, MaxConcurrency: 0, TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"},
-			TLSCert: "/etc/guestbook/cert.pem", TLSKey: "/etc/guestbook/key.pem"},
+			HealthInterval: 5 * time.Second, TryTimeout: 1500 * time.Millisecond, MaxConcurrency: 0, RateLimit: 0.5, RateBurst: 3,
+			TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"}, TLSCert: "/etc/guestbook/cert.pem", TLSKey: "/etc/guestbook/key.pem"},
 		App: App{Listen: ":9001", AdminToken: "t0ken", TrustedProxies: []string{"10.0.1.0/24"}, MaxConcurrency: 16},
 		Database: Database{
 			Driver:          "mysql",
@@ -389,6 +395,7 @@ func TestLoadBadValueInFileNamesTheKeyAndLine(t *testing.T) {
 	}{
 		{"duration", "database:\n  connect_timeout: soon\n", "database.connect_timeout"},
 		{"whole number", "database:\n  max_open_conns: many\n", "database.max_open_conns"},
+		{"number", "web:\n  rate_limit: fast\n", "web.rate_limit"},
 		{"list item", "web:\n  upstreams:\n    - {a: b}\n", "web.upstreams"},
 	}
 	for _, tt := range tests {
@@ -419,6 +426,7 @@ func TestLoadBadVariableValueNamesTheVariable(t *testing.T) {
 		{"duration that is a word", "GUESTBOOK_DATABASE_CONN_MAX_LIFETIME=forever"},
 		{"whole number that is a word", "GUESTBOOK_DATABASE_MAX_OPEN_CONNS=many"},
 		{"whole number with a fraction", "GUESTBOOK_DATABASE_MAX_IDLE_CONNS=1.5"},
+		{"number that is a word", "GUESTBOOK_WEB_RATE_LIMIT=fast"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -480,6 +488,13 @@ func TestValidateNamesTheKeyOfABadValue(t *testing.T) {
 		{"max_concurrency under the floor", func(c *Config) { c.Web.MaxConcurrency = 2 }, "web.max_concurrency"},
 		{"app max_concurrency negative", func(c *Config) { c.App.MaxConcurrency = -1 }, "app.max_concurrency"},
 		{"try_timeout too long", func(c *Config) { c.Web.TryTimeout = time.Hour }, "web.try_timeout"},
+		{"negative rate_limit", func(c *Config) { c.Web.RateLimit = -1 }, "web.rate_limit"},
+		{"rate_limit under the least rate", func(c *Config) { c.Web.RateLimit = 0.001 }, "web.rate_limit"},
+		{"rate_limit not a number", func(c *Config) { c.Web.RateLimit = math.NaN() }, "web.rate_limit"},
+		{"rate_limit infinite", func(c *Config) { c.Web.RateLimit = math.Inf(1) }, "web.rate_limit"},
+		{"negative rate_burst", func(c *Config) { c.Web.RateBurst = -1 }, "web.rate_burst"},
+		{"negative rate_burst with the limit off", func(c *Config) { c.Web.RateLimit, c.Web.RateBurst = 0, -2 }, "web.rate_burst"},
+		{"a default burst under one request", func(c *Config) { c.Web.RateLimit = 0.25 }, "web.rate_burst"},
 		{"tls cert without key", func(c *Config) { c.Web.TLSCert = "cert.pem" }, "web.tls_key"},
 		{"negative drain", func(c *Config) { c.Instance.Drain = -time.Second }, "instance.drain"},
 		{"tls key without cert", func(c *Config) { c.Web.TLSKey = "key.pem" }, "web.tls_cert"},
@@ -564,6 +579,9 @@ func TestValidateAcceptsGoodValues(t *testing.T) {
 			c.Database.PrimaryName, c.Database.ReplicaNames = "db-seoul-a", []string{"db-seoul-c", "db_2.b"}
 		}},
 		{"no idle connections", func(c *Config) { c.Database.MaxIdleConns = 0 }},
+		{"a rate limit with its default burst", func(c *Config) { c.Web.RateLimit = 0.5 }},
+		{"the least rate limit with a burst of 1", func(c *Config) { c.Web.RateLimit, c.Web.RateBurst = MinRateLimit, 1 }},
+		{"a burst set with the limit off", func(c *Config) { c.Web.RateBurst = 20 }},
 		{"a query_timeout longer than health_interval", func(c *Config) {
 			c.Database.HealthInterval, c.Database.QueryTimeout = 100*time.Millisecond, 5*time.Second
 		}},
@@ -579,6 +597,21 @@ func TestValidateAcceptsGoodValues(t *testing.T) {
 				t.Errorf("Validate: %v", err)
 			}
 		})
+	}
+}
+
+func TestBurstIsRateBurstOrTwiceTheRate(t *testing.T) {
+	tests := []struct {
+		limit float64
+		burst int
+		want  float64
+	}{
+		{10, 0, 20}, {10, 3, 3}, {0.5, 0, 1}, {2.5, 0, 5}, {0, 0, 0},
+	}
+	for _, tt := range tests {
+		if got := (Web{RateLimit: tt.limit, RateBurst: tt.burst}).Burst(); got != tt.want {
+			t.Errorf("Burst of web.rate_limit %g, web.rate_burst %d = %g, want %g", tt.limit, tt.burst, got, tt.want)
+		}
 	}
 }
 

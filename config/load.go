@@ -208,7 +208,7 @@ func applyOverrides(c *Config, overrides []string) error {
 var durationType = reflect.TypeOf(time.Duration(0))
 
 // setFromString parses an environment variable's text into a field: lists are
-// comma-separated, durations are Go durations.
+// comma-separated, durations are Go durations, numbers decimal.
 func setFromString(v reflect.Value, s string) error {
 	switch {
 	case v.Type() == durationType:
@@ -225,6 +225,12 @@ func setFromString(v reflect.Value, s string) error {
 			return fmt.Errorf("%q is not a whole number", s)
 		}
 		v.SetInt(int64(n))
+	case v.Kind() == reflect.Float64:
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a number", s)
+		}
+		v.SetFloat(f)
 	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.String:
 		var list []string
 		for _, item := range strings.Split(s, ",") {

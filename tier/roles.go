@@ -10,6 +10,7 @@ import (
 	"github.com/guestbook/guestbook/assets"
 	"github.com/guestbook/guestbook/config"
 	"github.com/guestbook/guestbook/internal/admission"
+	"github.com/guestbook/guestbook/internal/clientlimit"
 	"github.com/guestbook/guestbook/store"
 	"github.com/guestbook/guestbook/tier/app"
 	"github.com/guestbook/guestbook/tier/forwarded"
@@ -81,6 +82,16 @@ func (r *Role) limiter(tier string, ceiling int) *admission.Limiter {
 	return l
 }
 
+// rateLimit is the web tier's per-client rate limit, nil while
+// web.rate_limit is 0 (off). Its table remembers clientlimit.DefaultSize
+// clients, about 4.3 MiB when full.
+func rateLimit(cfg config.Web) *clientlimit.Table {
+	if cfg.RateLimit == 0 {
+		return nil
+	}
+	return clientlimit.New(cfg.RateLimit, cfg.Burst(), clientlimit.DefaultSize)
+}
+
 // buildApp is the app tier over its store, believing the web tier in front
 // of it from app.trusted_proxies.
 func buildApp(ctx context.Context, opts Options, r *Role) (err error) {
@@ -112,6 +123,7 @@ func buildAll(ctx context.Context, opts Options, r *Role) (err error) {
 	r.Handler, err = web.New(web.Options{
 		Instance: cfg.Instance, Version: opts.shownVersion(), Static: r.static, Log: opts.Log,
 		App: appTier, Ready: appTier.Ready, Draining: r.draining.Load,
+		Trusted: r.Trusted, RateLimit: rateLimit(cfg.Web), Observer: r.Metrics,
 	})
 	return err
 }
@@ -138,7 +150,7 @@ func buildWeb(ctx context.Context, opts Options, r *Role) (err error) {
 	r.Handler, err = web.New(web.Options{
 		Instance: cfg.Instance, Version: opts.shownVersion(), Static: r.static, Log: opts.Log,
 		Upstreams: pool, Trusted: r.Trusted, TryTimeout: cfg.Web.TryTimeout, Observer: r.Metrics, Draining: r.draining.Load,
-		Admission: r.limiter("web", cfg.Web.MaxConcurrency),
+		Admission: r.limiter("web", cfg.Web.MaxConcurrency), RateLimit: rateLimit(cfg.Web),
 	})
 	return err
 }

@@ -240,3 +240,22 @@ func TestMiddlewareRecordsTheRequestAndAnswersWithItsID(t *testing.T) {
 		t.Error("IDFrom a context without an id is empty, want a new id")
 	}
 }
+
+func TestClientKeyIsAnIPv4AddressOrAnIPv6Slash64(t *testing.T) {
+	tests := []struct{ addr, want string }{
+		{"198.51.100.7", "198.51.100.7/32"},
+		{"::ffff:198.51.100.7", "198.51.100.7/32"},
+		{"2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
+		{"2001:db8:1:2::ffff", "2001:db8:1:2::/64"},
+		{"fe80::1%eth0", "fe80::/64"},
+		{"::1", "::/64"},
+	}
+	for _, tt := range tests {
+		if got := forwarded.ClientKey(netip.MustParseAddr(tt.addr)); got != netip.MustParsePrefix(tt.want) {
+			t.Errorf("ClientKey(%s) = %s, want %s", tt.addr, got, tt.want)
+		}
+	}
+	if got := forwarded.ClientKey(netip.Addr{}); got.IsValid() {
+		t.Errorf("ClientKey of no address = %s, want the zero Prefix", got)
+	}
+}

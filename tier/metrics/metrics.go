@@ -28,6 +28,10 @@ type Metrics struct {
 	entries    *prometheus.CounterVec
 	validation prometheus.Counter
 	shed       *prometheus.CounterVec
+	// rateLimited is apart from shed: a client over its own rate is that
+	// client's excess, not the tier's want of capacity, and must not fire
+	// the alert that says to scale the tier out.
+	rateLimited *prometheus.CounterVec
 }
 
 // New makes a registry with the Go and process collectors and build info.
@@ -71,8 +75,11 @@ func New(version, commit string) *Metrics {
 	m.shed = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "guestbook_shed_total", Help: "Requests refused with 503 before any of their work, by tier (web or app) and reason (concurrency: over the tier's limit).",
 	}, []string{"tier", "reason"})
+	m.rateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "guestbook_rate_limited_total", Help: "Requests refused with 429 because their client was over its rate limit, by tier.",
+	}, []string{"tier"})
 	for _, c := range []prometheus.Collector{m.requests, m.duration, m.inFlight, m.upstreamRequests,
-		m.retries, m.badGateway, m.entries, m.validation, m.shed} {
+		m.retries, m.badGateway, m.entries, m.validation, m.shed, m.rateLimited} {
 		f(c)
 	}
 	return m
@@ -120,6 +127,10 @@ func (m *Metrics) UpstreamResult(upstream string, ok bool) {
 
 // Shed counts a request that tier refused over its concurrency limit.
 func (m *Metrics) Shed(tier string) { m.shed.WithLabelValues(tier, "concurrency").Inc() }
+
+// RateLimited counts a request that tier refused over its client's rate
+// limit.
+func (m *Metrics) RateLimited(tier string) { m.rateLimited.WithLabelValues(tier).Inc() }
 
 // Retried counts a request sent again to another upstream.
 func (m *Metrics) Retried() { m.retries.Inc() }

@@ -35,6 +35,9 @@ var (
 	// errShed: the web tier is over its concurrency limit (503); nothing
 	// of the request was done.
 	errShed = errors.New("over the concurrency limit")
+	// errRateLimited (a rateLimitedError, ratelimit.go): the client is
+	// over web.rate_limit (429); nothing of the request was done.
+	errRateLimited = errors.New("over the client's rate limit")
 	// errClientGone: the client closed the connection before the answer.
 	// Nobody reads what is written; 499 (Nginx's "client closed request")
 	// keeps it out of the 200s in the access log and the metrics.
@@ -52,6 +55,8 @@ func statusOf(err error) int {
 		return statusClientClosed
 	case errors.Is(err, errShed):
 		return http.StatusServiceUnavailable
+	case errors.Is(err, errRateLimited):
+		return http.StatusTooManyRequests
 	case errors.Is(err, errTryTimeout):
 		return http.StatusGatewayTimeout
 	case errors.Is(err, errNoUpstream), errors.Is(err, errUpstream):
@@ -71,7 +76,7 @@ func statusOf(err error) int {
 // failStatuses are the statuses the web tier answers with, each page made
 // once per language at start.
 var failStatuses = []int{http.StatusBadRequest, http.StatusNotFound, http.StatusMethodNotAllowed,
-	http.StatusRequestEntityTooLarge, http.StatusInternalServerError, http.StatusBadGateway,
+	http.StatusRequestEntityTooLarge, http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
 	http.StatusServiceUnavailable, http.StatusGatewayTimeout}
 
 // fail is the web tier's one place that turns an error into an answer: a
@@ -85,6 +90,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	case http.StatusServiceUnavailable:
 		s.opts.Observer.Shed("web")
+	case http.StatusTooManyRequests:
+		s.opts.Observer.RateLimited("web")
 	case http.StatusBadGateway, http.StatusGatewayTimeout:
 		s.opts.Observer.Unavailable()
 		// With no upstream in the rotation every request is refused at
@@ -105,6 +112,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch status {
 	case http.StatusServiceUnavailable:
 		h["Retry-After"] = retryAfterShed
+	case http.StatusTooManyRequests:
+		h["Retry-After"] = retryAfterRate(err)
 	case http.StatusBadGateway, http.StatusGatewayTimeout:
 		h["Retry-After"] = retryAfterUnavailable
 	}
@@ -131,6 +140,8 @@ func failMessage(lang string, status int) string {
 		return page.T(lang, "web.unavailable.text")
 	case http.StatusServiceUnavailable:
 		return page.T(lang, "error.shed")
+	case http.StatusTooManyRequests:
+		return page.T(lang, "web.rate_limited")
 	}
 	return page.T(lang, "error."+strconv.Itoa(status))
 }

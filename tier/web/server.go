@@ -15,6 +15,7 @@ import (
 
 	"github.com/guestbook/guestbook/assets"
 	"github.com/guestbook/guestbook/config"
+	"github.com/guestbook/guestbook/internal/clientlimit"
 	"github.com/guestbook/guestbook/tier/forwarded"
 	"github.com/guestbook/guestbook/tier/hops"
 	"github.com/guestbook/guestbook/tier/page"
@@ -36,8 +37,8 @@ type Options struct {
 	// Upstreams are the app tier's instances (role web): /visitor/ is
 	// proxied to them.
 	Upstreams *Pool
-	// Trusted are the networks whose forwarded headers the proxy believes
-	// (web.trusted_proxies).
+	// Trusted are the networks whose forwarded headers the proxy and the
+	// rate limit believe (web.trusted_proxies).
 	Trusted forwarded.Trusted
 	// TryTimeout is how long one attempt at an upstream may take to begin
 	// its answer (web.try_timeout); 1s when zero.
@@ -47,6 +48,9 @@ type Options struct {
 	// Admission bounds the /visitor/ requests worked on at once; none when
 	// nil (role all, where the app tier's own limit does it).
 	Admission page.Admission
+	// RateLimit bounds each client's /visitor/ requests a second
+	// (web.rate_limit, web.rate_burst); none when nil (the default).
+	RateLimit *clientlimit.Table
 	// Draining reports that the process is shutting down: /readyz answers
 	// 503 while requests are still served. Never when nil.
 	Draining func() bool
@@ -58,6 +62,7 @@ type Observer interface {
 	Retried()                                // a request sent again to another upstream
 	Unavailable()                            // a 502 for want of an upstream
 	Shed(tier string)                        // a request refused over the concurrency limit
+	RateLimited(tier string)                 // a request refused over its client's rate limit
 }
 
 type noObserver struct{}
@@ -66,6 +71,7 @@ func (noObserver) UpstreamResult(string, bool) {}
 func (noObserver) Retried()                    {}
 func (noObserver) Unavailable()                {}
 func (noObserver) Shed(string)                 {}
+func (noObserver) RateLimited(string)          {}
 
 // Server is the web tier's http.Handler.
 type Server struct {
@@ -204,11 +210,16 @@ func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
 // through the proxy, and answers it with this instance's Guestbook-Web; the
 // app tier adds Guestbook-App and Guestbook-Db.
 //
-// Past the web tier's concurrency limit the request is refused at once with
-// prepared bytes, before its body is read: a refusal must cost far less
-// than the request it turns away.
+// Past its client's rate limit, or the web tier's concurrency limit, the
+// request is refused at once with prepared bytes, before its body is read:
+// a refusal must cost far less than the request it turns away. The rate
+// comes first, so that a client over its rate takes no slot from others.
 func (s *Server) handleApp(w http.ResponseWriter, r *http.Request) {
 	w.Header()[hops.HeaderWeb] = s.webHop
+	if err := s.checkRate(r); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if a := s.opts.Admission; a != nil {
 		if !a.Admit() {
 			s.fail(w, r, errShed)
