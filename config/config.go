@@ -80,12 +80,28 @@ type App struct {
 	// Listen is the address of the app role. Default ":8081".
 	Listen string `yaml:"listen"`
 	// AdminToken may delete any entry. Empty (the default) means no admin.
-	AdminToken string `yaml:"admin_token"`
+	AdminToken string `yaml:"admin_token" secret:"true"`
 	// TrustedProxies are the networks (CIDRs or addresses) of the web tier
 	// and load balancers in front of the app tier, whose X-Forwarded-*,
 	// X-Request-Id and path headers (Guestbook-Web, Guestbook-Upstreams) are
-	// believed. Default: none.
+	// believed. Default: the loopback and private ranges
+	// (DefaultAppTrustedProxies), where the web tier and an internal load
+	// balancer live, so that the app tier sees each visitor's address
+	// rather than the web instance's; an empty list trusts nobody.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// WriteLimit is the most entries one client may create in any
+	// WriteWindow, counted on the primary across every app instance; past
+	// it a create is answered 429 with Retry-After. The client is the
+	// address the forwarded rules trust, IPv6 grouped by its /64. 0 turns
+	// the limit off. Default 5.
+	WriteLimit int `yaml:"write_limit"`
+	// WriteWindow is the window of WriteLimit. Default 1m.
+	WriteWindow time.Duration `yaml:"write_window"`
+	// Secret, when set, is the key every app instance derives its keyed
+	// hashes and signatures from (at least 32 characters; all instances must
+	// share it). Empty (the default): the random secret that migrate made
+	// in the database.
+	Secret string `yaml:"secret" secret:"true"`
 	// MaxConcurrency is the ceiling of the app tier's adaptive limit on the
 	// requests it works on at once; past the limit a request is answered 503
 	// with Retry-After at once, before its body is read. 0: adaptive with no
@@ -173,7 +189,8 @@ func Default() Config {
 	host, _ := os.Hostname()
 	return Config{
 		Web: Web{Listen: ":8080", HealthInterval: 2 * time.Second, TryTimeout: time.Second, MaxConcurrency: 512},
-		App: App{Listen: ":8081", MaxConcurrency: 128},
+		App: App{Listen: ":8081", MaxConcurrency: 128, TrustedProxies: DefaultAppTrustedProxies(),
+			WriteLimit: 5, WriteWindow: time.Minute},
 		Database: Database{
 			Driver:          SQLite.Name,
 			Primary:         "guestbook.db",
@@ -192,6 +209,18 @@ func Default() Config {
 		Log:      Log{Format: "text", Level: "info"},
 	}
 }
+
+// DefaultAppTrustedProxies is app.trusted_proxies' default: the loopback
+// and private ranges (Rails' default trusted proxies), where the web tier
+// and the internal load balancer in front of the app tier live. The web
+// tier's web.trusted_proxies has no such default: it faces the internet.
+func DefaultAppTrustedProxies() []string {
+	return []string{"127.0.0.0/8", "::1", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"}
+}
+
+// MinSecret is the shortest app.secret accepted, in bytes: 256 bits of
+// randomness written as text.
+const MinSecret = 32
 
 // Validate checks every value, naming the key of the first bad one.
 func (c Config) Validate() error {
@@ -230,6 +259,17 @@ func (c Config) Validate() error {
 	}
 	if _, err := ParseNetworks(c.App.TrustedProxies); err != nil {
 		return fmt.Errorf("app.trusted_proxies: %w", err)
+	}
+	if c.App.WriteLimit < 0 || c.App.WriteLimit > 100000 {
+		return fmt.Errorf("app.write_limit: %d is not 0 (no limit) or between 1 and 100000", c.App.WriteLimit)
+	}
+	if c.App.WriteWindow < time.Second || c.App.WriteWindow > 24*time.Hour {
+		return fmt.Errorf("app.write_window: %s is not between 1s and 24h", c.App.WriteWindow)
+	}
+	if c.App.Secret != "" && len(c.App.Secret) < MinSecret {
+		// The message never quotes the value: it is a secret.
+		return fmt.Errorf("app.secret: %d characters is too short; set at least %d (such as `openssl rand -base64 32`), or leave it empty to use the database's",
+			len(c.App.Secret), MinSecret)
 	}
 	dialect, err := LookupDialect(c.Database.Driver)
 	if err != nil {

@@ -62,7 +62,9 @@ func TestLoadWithNothingSetGivesTheDocumentedDefaults(t *testing.T) {
 	c := mustLoad(t, "", nil)
 	want := Config{
 		Web: Web{Listen: ":8080", HealthInterval: 2 * time.Second, TryTimeout: time.Second, MaxConcurrency: 512},
-		App: App{Listen: ":8081", MaxConcurrency: 128},
+		App: App{Listen: ":8081", MaxConcurrency: 128,
+			TrustedProxies: []string{"127.0.0.0/8", "::1", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"},
+			WriteLimit:     5, WriteWindow: time.Minute},
 		Database: Database{
 			Driver:          "sqlite",
 			Primary:         "guestbook.db",
@@ -113,6 +115,9 @@ app:
   admin_token: "t0ken"
   trusted_proxies: ["10.0.1.0/24"]
   max_concurrency: 32
+  write_limit: 3
+  write_window: 30s
+  secret: "0123456789abcdef0123456789abcdef-file"
 database:
   driver: mysql
   primary: "gb:pw@tcp(db1:3306)/guestbook"
@@ -141,7 +146,8 @@ log:
 		Web: Web{Listen: "127.0.0.1:9000", Upstreams: []string{"http://10.0.2.10:8081", "https://app.internal:8443"},
 			HealthInterval: 750 * time.Millisecond, TryTimeout: 400 * time.Millisecond, MaxConcurrency: 64,
 			RateLimit: 2.5, RateBurst: 10, TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"}},
-		App: App{Listen: ":9001", AdminToken: "t0ken", TrustedProxies: []string{"10.0.1.0/24"}, MaxConcurrency: 32},
+		App: App{Listen: ":9001", AdminToken: "t0ken", TrustedProxies: []string{"10.0.1.0/24"}, MaxConcurrency: 32,
+			WriteLimit: 3, WriteWindow: 30 * time.Second, Secret: "0123456789abcdef0123456789abcdef-file"},
 		Database: Database{
 			Driver:          "mysql",
 			Primary:         "gb:pw@tcp(db1:3306)/guestbook",
@@ -236,6 +242,9 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 		"GUESTBOOK_APP_LISTEN=:9001",
 		"GUESTBOOK_APP_TRUSTED_PROXIES=10.0.1.0/24",
 		"GUESTBOOK_APP_ADMIN_TOKEN=t0ken",
+		"GUESTBOOK_APP_WRITE_LIMIT=0",
+		"GUESTBOOK_APP_WRITE_WINDOW=10s",
+		"GUESTBOOK_APP_SECRET=0123456789abcdef0123456789abcdef-env",
 		"GUESTBOOK_DATABASE_DRIVER=mysql",
 		"GUESTBOOK_DATABASE_PRIMARY=gb:pw@tcp(db1:3306)/guestbook",
 		"GUESTBOOK_DATABASE_REPLICAS=gb:pw@tcp(db2:3306)/guestbook",
@@ -271,7 +280,8 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 		Web: Web{Listen: "127.0.0.1:9000", Upstreams: []string{"http://a:8081"},
 			HealthInterval: 5 * time.Second, TryTimeout: 1500 * time.Millisecond, MaxConcurrency: 0, RateLimit: 0.5, RateBurst: 3,
 			TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"}, TLSCert: "/etc/guestbook/cert.pem", TLSKey: "/etc/guestbook/key.pem"},
-		App: App{Listen: ":9001", AdminToken: "t0ken", TrustedProxies: []string{"10.0.1.0/24"}, MaxConcurrency: 16},
+		App: App{Listen: ":9001", AdminToken: "t0ken", TrustedProxies: []string{"10.0.1.0/24"}, MaxConcurrency: 16,
+			WriteLimit: 0, WriteWindow: 10 * time.Second, Secret: "0123456789abcdef0123456789abcdef-env"},
 		Database: Database{
 			Driver:          "mysql",
 			Primary:         "gb:pw@tcp(db1:3306)/guestbook",
@@ -500,6 +510,11 @@ func TestValidateNamesTheKeyOfABadValue(t *testing.T) {
 		{"tls key without cert", func(c *Config) { c.Web.TLSKey = "key.pem" }, "web.tls_cert"},
 		{"web trusted proxy not a network", func(c *Config) { c.Web.TrustedProxies = []string{"10.0.0.0/33"} }, "web.trusted_proxies"},
 		{"app trusted proxy a name", func(c *Config) { c.App.TrustedProxies = []string{"lb.internal"} }, "app.trusted_proxies"},
+		{"negative write_limit", func(c *Config) { c.App.WriteLimit = -1 }, "app.write_limit"},
+		{"zero write_window", func(c *Config) { c.App.WriteWindow = 0 }, "app.write_window"},
+		{"write_window under a second", func(c *Config) { c.App.WriteWindow = 500 * time.Millisecond }, "app.write_window"},
+		{"write_window over a day", func(c *Config) { c.App.WriteWindow = 25 * time.Hour }, "app.write_window"},
+		{"secret of 31 characters", func(c *Config) { c.App.Secret = strings.Repeat("s", 31) }, "app.secret"},
 		{"unknown driver", func(c *Config) { c.Database.Driver = "postgres" }, "database.driver"},
 		{"driver in capitals", func(c *Config) { c.Database.Driver = "MySQL" }, "database.driver"},
 		{"replicas with sqlite", func(c *Config) { c.Database.Replicas = []string{"gb@tcp(db2)/gb"} }, "database.replicas"},
@@ -582,6 +597,9 @@ func TestValidateAcceptsGoodValues(t *testing.T) {
 		{"a rate limit with its default burst", func(c *Config) { c.Web.RateLimit = 0.5 }},
 		{"the least rate limit with a burst of 1", func(c *Config) { c.Web.RateLimit, c.Web.RateBurst = MinRateLimit, 1 }},
 		{"a burst set with the limit off", func(c *Config) { c.Web.RateBurst = 20 }},
+		{"no write limit", func(c *Config) { c.App.WriteLimit = 0 }},
+		{"a secret of 32 characters", func(c *Config) { c.App.Secret = strings.Repeat("s", 32) }},
+		{"an app tier that trusts nobody", func(c *Config) { c.App.TrustedProxies = nil }},
 		{"a query_timeout longer than health_interval", func(c *Config) {
 			c.Database.HealthInterval, c.Database.QueryTimeout = 100*time.Millisecond, 5*time.Second
 		}},
@@ -811,5 +829,41 @@ func TestCandidatesReadsDatabasePrimary(t *testing.T) {
 				t.Errorf("Candidates() = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestAShortSecretIsRefusedWithoutQuotingIt(t *testing.T) {
+	const secret = "hunter2-but-too-short"
+	err := loadErr(t, "", []string{"GUESTBOOK_APP_SECRET=" + secret}, "app.secret", "32")
+	if strings.Contains(err.Error(), secret) {
+		t.Errorf("error %q quotes the secret", err)
+	}
+}
+
+func TestSecretsAreMarkedSo(t *testing.T) {
+	secret := map[string]bool{}
+	for _, k := range Keys() {
+		secret[k.Name] = k.Secret
+	}
+	for _, name := range []string{"app.secret", "app.admin_token"} {
+		if !secret[name] {
+			t.Errorf("%s is not marked secret", name)
+		}
+	}
+	for _, name := range []string{"app.listen", "database.primary_name", "app.write_limit"} {
+		if secret[name] {
+			t.Errorf("%s is marked secret", name)
+		}
+	}
+}
+
+func TestAnEmptyAppTrustedProxiesTrustsNobody(t *testing.T) {
+	c := mustLoad(t, writeFile(t, "app:\n  trusted_proxies: []\n"), nil)
+	if len(c.App.TrustedProxies) != 0 {
+		t.Errorf("app.trusted_proxies: [] loaded as %q, want none", c.App.TrustedProxies)
+	}
+	c = mustLoad(t, "", []string{"GUESTBOOK_APP_TRUSTED_PROXIES="})
+	if len(c.App.TrustedProxies) != 0 {
+		t.Errorf("an empty GUESTBOOK_APP_TRUSTED_PROXIES loaded as %q, want none", c.App.TrustedProxies)
 	}
 }

@@ -47,6 +47,9 @@ func Load(path string, environ []string, overrides ...string) (Config, error) {
 type Key struct {
 	Name string // such as "database.max_open_conns"
 	Env  string // such as "GUESTBOOK_DATABASE_MAX_OPEN_CONNS"
+	// Secret marks a key whose value must never be logged or shown (its
+	// field's tag secret:"true").
+	Secret bool
 }
 
 // Keys lists every configuration key, in declaration order.
@@ -54,15 +57,16 @@ func Keys() []Key {
 	var c Config
 	var keys []Key
 	for _, f := range fieldsOf(&c) {
-		keys = append(keys, Key{Name: f.key, Env: f.env})
+		keys = append(keys, Key{Name: f.key, Env: f.env, Secret: f.secret})
 	}
 	return keys
 }
 
 type field struct {
-	key string
-	env string
-	val reflect.Value // settable
+	key    string
+	env    string
+	secret bool          // tagged secret:"true"
+	val    reflect.Value // settable
 }
 
 // fieldsOf walks Config's two levels (section, then field) by their yaml tags.
@@ -73,11 +77,13 @@ func fieldsOf(c *Config) []field {
 		section := root.Type().Field(i).Tag.Get("yaml")
 		sv := root.Field(i)
 		for j := 0; j < sv.NumField(); j++ {
-			key := section + "." + sv.Type().Field(j).Tag.Get("yaml")
+			tag := sv.Type().Field(j).Tag
+			key := section + "." + tag.Get("yaml")
 			out = append(out, field{
-				key: key,
-				env: EnvPrefix + strings.ToUpper(strings.ReplaceAll(key, ".", "_")),
-				val: sv.Field(j),
+				key:    key,
+				env:    EnvPrefix + strings.ToUpper(strings.ReplaceAll(key, ".", "_")),
+				secret: tag.Get("secret") == "true",
+				val:    sv.Field(j),
 			})
 		}
 	}
