@@ -12,6 +12,7 @@ import (
 	"github.com/golang-migrate/migrate/v4/database"
 	migratemysql "github.com/golang-migrate/migrate/v4/database/mysql"
 	migratesqlite "github.com/golang-migrate/migrate/v4/database/sqlite"
+	"github.com/jmoiron/sqlx"
 
 	"github.com/guestbook/guestbook/config"
 )
@@ -33,12 +34,15 @@ type dialect struct {
 	// waiting until ctx ends, for drivers whose golang-migrate driver does
 	// not (MySQL's holds GET_LOCK itself). It returns the release.
 	lock func(ctx context.Context, cfg config.Database) (unlock func(), err error)
+	// lockClient serializes the write limit's count and insert of one
+	// client (see insertLimited) on conn, and returns the release.
+	lockClient func(ctx context.Context, conn *sqlx.Conn, client string) (release func(), err error)
 }
 
 // dialects are the store's side of each driver in config.
 var dialects = []dialect{
-	{Dialect: config.SQLite, driverName: "sqlite", dsn: sqliteDSN, tunePool: sqlitePool, migrations: sqliteMigrations, lock: sqliteLock},
-	{Dialect: config.MySQL, driverName: "mysql", dsn: mysqlDSN, tunePool: mysqlPool, migrations: mysqlMigrations, lock: noLock},
+	{Dialect: config.SQLite, driverName: "sqlite", dsn: sqliteDSN, tunePool: sqlitePool, migrations: sqliteMigrations, lock: sqliteLock, lockClient: sqliteLockClient},
+	{Dialect: config.MySQL, driverName: "mysql", dsn: mysqlDSN, tunePool: mysqlPool, migrations: mysqlMigrations, lock: noLock, lockClient: mysqlLockClient},
 }
 
 func dialectOf(driver string) (dialect, error) {

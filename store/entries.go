@@ -72,12 +72,15 @@ func (db *DB) GetEntry(ctx context.Context, id int64) (Entry, error) {
 }
 
 const createEntrySQL = `
-INSERT INTO entries (name, email, day, content, created_at, delete_hash)
-VALUES (?, ?, ?, ?, ?, ?)`
+INSERT INTO entries (name, email, day, content, created_at, delete_hash, client_hash)
+VALUES (?, ?, ?, ?, ?, ?, ?)`
 
 // CreateEntry normalizes and validates d, then stores it on the writer with
-// the hash of deleteSecret (the only form in which the secret is kept). One
-// statement is its own transaction: the entry is stored whole or not at all.
+// the hash of deleteSecret (the only form in which the secret is kept) and
+// d.Sender's client hash. One statement is its own transaction: the entry is
+// stored whole or not at all. Under d.Sender's write limit the insert and
+// the count are one transaction (see insertLimited), and a create over the
+// limit stores nothing and returns a *LimitError.
 func (db *DB) CreateEntry(ctx context.Context, d Draft, deleteSecret string) (Entry, error) {
 	now := db.now()
 	d = d.Normalize(now)
@@ -91,8 +94,15 @@ func (db *DB) CreateEntry(ctx context.Context, d Draft, deleteSecret string) (En
 	}
 	var res sql.Result
 	err := db.write(ctx, func(ctx context.Context, x *sqlx.DB) (err error) {
-		res, err = x.ExecContext(ctx, createEntrySQL, e.Name, e.Email, e.Day, e.Content, e.CreatedAt, e.DeleteHash)
-		return err
+		args := []any{e.Name, e.Email, e.Day, e.Content, e.CreatedAt, e.DeleteHash, d.Sender.hash()}
+		if !d.Sender.limited() {
+			res, err = x.ExecContext(ctx, createEntrySQL, args...)
+			return err
+		}
+		return db.insertLimited(ctx, x, d.Sender, e.CreatedAt, func(ctx context.Context, tx *sqlx.Tx) (err error) {
+			res, err = tx.ExecContext(ctx, createEntrySQL, args...)
+			return err
+		})
 	})
 	if err != nil {
 		return Entry{}, fmt.Errorf("create entry: %w", unavailable(err))
@@ -180,9 +190,11 @@ func (e Entry) HasDeleteHash(hash string) bool {
 }
 
 // unavailable marks a database failure as ErrUnavailable (the tiers answer
-// 503), keeping the cause for the log. Context ends pass through unmarked.
+// 503), keeping the cause for the log. Context ends and the write limit's
+// refusals pass through unmarked.
 func unavailable(err error) error {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrUnavailable) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrUnavailable) ||
+		errors.Is(err, ErrWriteLimited) {
 		return err
 	}
 	return fmt.Errorf("%w: %w", ErrUnavailable, err)

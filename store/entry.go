@@ -35,6 +35,9 @@ type Draft struct {
 	Email   string `json:"email"`
 	Day     string `json:"day"`
 	Content string `json:"content"`
+	// Sender is who sent it, for the write limit; never part of what a
+	// client sends.
+	Sender Sender `json:"-"`
 }
 
 // Problem says what is wrong with one field of a Draft; the tiers turn it into

@@ -20,6 +20,9 @@ var (
 	ErrKeyReused = errors.New("idempotency key already used by a different request")
 	// ErrSchemaBehind: the database's schema is older than this binary's.
 	ErrSchemaBehind = errors.New("schema is behind")
+	// ErrWriteLimited: the client has created as many entries as the write
+	// limit allows in its window; a *LimitError says until when.
+	ErrWriteLimited = errors.New("write limit reached")
 )
 
 // ValidationError names each bad field of a Draft and its problem.

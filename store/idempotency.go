@@ -64,8 +64,8 @@ func (k Keyed) RequestHash() string {
 
 const (
 	createKeyedEntrySQL = `
-INSERT INTO entries (name, email, day, content, created_at, delete_hash, idempotency_key, request_hash)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+INSERT INTO entries (name, email, day, content, created_at, delete_hash, client_hash, idempotency_key, request_hash)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	entryByKeySQL = `
 SELECT id, name, email, day, content, created_at, delete_hash, request_hash
 FROM entries WHERE idempotency_key = ?`
@@ -82,7 +82,8 @@ type keyedRow struct {
 // it stores k.Draft with the key, the request's hash and the hash of
 // deleteSecret, and returns the entry and true. When one has, it stores
 // nothing: if that entry was made by the same request (RequestHash) it
-// returns it as stored and false; if not, ErrKeyReused. The database's unique
+// returns it as stored and false; if not, ErrKeyReused. A resend is no new
+// write: the write limit refuses only a create that would store an entry. The database's unique
 // index on the key decides between concurrent creates, on one instance or
 // many: the insert that loses ends in a duplicate key (on MySQL after waiting
 // for the winner to commit), and the entry is then read back from the writer,
@@ -113,13 +114,36 @@ func (db *DB) CreateEntryOnce(ctx context.Context, k Keyed, deleteSecret string)
 	err := db.write(ctx, func(ctx context.Context, x *sqlx.DB) error {
 		// The entry found may be deleted before it is read back; then the
 		// key is free again and the insert is tried anew, a few times.
+		args := []any{e.Name, e.Email, e.Day, e.Content, e.CreatedAt, e.DeleteHash, d.Sender.hash(), storedKey, hash}
+		insert := func(ctx context.Context, tx sqlx.ExecerContext) error {
+			res, err := tx.ExecContext(ctx, createKeyedEntrySQL, args...)
+			if err == nil {
+				e.ID, err = res.LastInsertId()
+			}
+			return err
+		}
 		for range 3 {
-			res, err := x.ExecContext(ctx, createKeyedEntrySQL,
-				e.Name, e.Email, e.Day, e.Content, e.CreatedAt, e.DeleteHash, storedKey, hash)
+			var err error
+			if d.Sender.limited() {
+				err = db.insertLimited(ctx, x, d.Sender, e.CreatedAt, func(ctx context.Context, tx *sqlx.Tx) error { return insert(ctx, tx) })
+				if errors.Is(err, ErrWriteLimited) {
+					// A resend of a create that was stored stores nothing:
+					// it is answered as the first was, over the limit or not.
+					ferr := x.GetContext(ctx, &found, entryByKeySQL, storedKey)
+					if ferr == nil {
+						return nil
+					}
+					if !errors.Is(ferr, sql.ErrNoRows) {
+						return ferr
+					}
+					return err
+				}
+			} else {
+				err = insert(ctx, x)
+			}
 			if err == nil {
 				created = true
-				e.ID, err = res.LastInsertId()
-				return err
+				return nil
 			}
 			if !duplicateKey(err) {
 				return err

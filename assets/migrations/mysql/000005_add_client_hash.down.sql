@@ -1,0 +1,3 @@
+ALTER TABLE entries
+    DROP INDEX entries_client_created,
+    DROP COLUMN client_hash;

@@ -1,0 +1,2 @@
+DROP INDEX entries_client_created;
+ALTER TABLE entries DROP COLUMN client_hash;
