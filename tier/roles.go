@@ -167,13 +167,27 @@ func openApp(ctx context.Context, opts Options, r *Role, extra app.Options) (*ap
 		return nil, err
 	}
 	r.db = db
+	if extra.Secret, err = appSecret(ctx, cfg.App, db); err != nil {
+		return nil, err
+	}
 	r.Jobs = append(r.Jobs, db.Run) // heartbeat, replica health, failover
 	r.Metrics.Register(metrics.NewStoreCollector(db))
 	extra.Instance, extra.AdminToken, extra.Version = cfg.Instance, cfg.App.AdminToken, opts.shownVersion()
+	extra.WriteLimit, extra.WriteWindow = cfg.App.WriteLimit, cfg.App.WriteWindow
 	extra.Static, extra.Log, extra.Now = r.static, opts.Log, now
 	extra.ReadYourWrites, extra.Observer, extra.Draining = cfg.Database.ReadYourWrites, r.Metrics, r.draining.Load
 	extra.Admission = r.limiter("app", cfg.App.MaxConcurrency)
 	return app.New(db, extra), nil
+}
+
+// appSecret is the secret the app tier derives its keys from: app.secret
+// when it is set, else the random one migrate made in the database, which
+// every instance reads alike.
+func appSecret(ctx context.Context, cfg config.App, db *store.DB) ([]byte, error) {
+	if cfg.Secret != "" {
+		return []byte(cfg.Secret), nil
+	}
+	return db.Secret(ctx)
 }
 
 // openStore migrates when asked (or on SQLite, so that the embedded default

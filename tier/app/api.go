@@ -107,6 +107,7 @@ func (s *Server) handleAPIEntryCreate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, badRequest{"the body must be one JSON object"})
 		return
 	}
+	draft.Sender = s.sender(r)
 	e, token, created, err := s.createFromAPI(r.Context(), draft, key)
 	if err != nil {
 		s.fail(w, r, err)
@@ -233,6 +234,8 @@ func (s *Server) writeJSONError(w http.ResponseWriter, status int, err error) {
 		out.Error = "this " + keyHeaderName + " was already used by a request with a different body"
 	case errors.Is(err, errKeyInFlight):
 		out.Error = "a request with this " + keyHeaderName + " is still in progress; send it again once it has been answered"
+	case errors.Is(err, store.ErrWriteLimited):
+		out.Error = s.writeLimitMessage(w.Header())
 	case status == http.StatusUnsupportedMediaType:
 		out.Error = errUnsupportedMedia.Error()
 	}

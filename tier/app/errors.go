@@ -42,6 +42,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case http.StatusInternalServerError:
 		s.opts.Log.Error("request failed", "method", r.Method, "path", r.URL.Path,
 			"request_id", forwarded.From(r.Context()).ID, "err", err)
+	case http.StatusTooManyRequests:
+		s.writeLimited(w, err)
 	case http.StatusServiceUnavailable:
 		s.opts.Log.Warn("database unavailable", "method", r.Method, "path", r.URL.Path,
 			"request_id", forwarded.From(r.Context()).ID, "err", err)
@@ -77,6 +79,8 @@ func statusOf(err error) int {
 		return http.StatusUnprocessableEntity
 	case errors.Is(err, errKeyInFlight):
 		return http.StatusConflict
+	case errors.Is(err, store.ErrWriteLimited):
+		return http.StatusTooManyRequests
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, errNoRoute):
 		return http.StatusNotFound
 	case errors.Is(err, errMethod):

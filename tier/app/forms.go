@@ -41,6 +41,7 @@ func (s *Server) handleEntryCreate(w http.ResponseWriter, r *http.Request) {
 		Email:   r.PostForm.Get("email"),
 		Day:     r.PostForm.Get("day"),
 		Content: r.PostForm.Get("content"),
+		Sender:  s.sender(r),
 	}
 	cookie := authorSecret(r)
 	_, secret, created, err := s.createFromForm(r.Context(), draft, key, cookie)
@@ -59,6 +60,17 @@ func (s *Server) handleEntryCreate(w http.ResponseWriter, r *http.Request) {
 		}
 		s.render(w, r, statusOf(err), "create", page.T(lang, "create.title"), "write",
 			createForm{Draft: draft, Problems: problems, Key: key})
+		return
+	case errors.Is(err, store.ErrWriteLimited):
+		// Nothing was stored: the form goes back with its text and key,
+		// saying when it may be posted again.
+		retryIn, _ := s.writeLimited(w, err)
+		if key == "" {
+			key = newKey()
+		}
+		lang := page.Lang(r)
+		s.render(w, r, statusOf(err), "create", page.T(lang, "create.title"), "write",
+			createForm{Draft: draft, Key: key, RetryIn: retryIn})
 		return
 	case errors.Is(err, store.ErrKeyReused):
 		// A page sent before and then changed (the back button): the text

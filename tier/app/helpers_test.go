@@ -36,14 +36,22 @@ func newTestApp(t *testing.T) *testApp {
 
 func newTestAppOn(t testing.TB, driver string) *testApp {
 	t.Helper()
+	return newTestAppWith(t, driver, func(*app.Options) {})
+}
+
+// newTestAppWith is newTestAppOn with the options change made.
+func newTestAppWith(t testing.TB, driver string, change func(*app.Options)) *testApp {
+	t.Helper()
 	db, cfg := storetest.OpenAt(t, driver, testNow)
-	srv := httptest.NewServer(app.New(db, app.Options{
+	opts := app.Options{
 		Instance:   config.Instance{ID: "app-1", Zone: "ap-northeast-2a", Subnet: "10.0.2.0/24"},
 		AdminToken: adminToken,
 		Version:    "v-test",
 		Log:        storetest.Logger(t),
 		Now:        testNow,
-	}))
+	}
+	change(&opts)
+	srv := httptest.NewServer(app.New(db, opts))
 	t.Cleanup(srv.Close)
 	return &testApp{Server: srv, db: db, cfg: cfg}
 }

@@ -130,6 +130,9 @@ type createForm struct {
 	Problems map[string]string
 	Key      string
 	Resent   bool
+	// RetryIn is the seconds until the write limit lets the client post
+	// again; 0 when it did not refuse.
+	RetryIn int
 }
 
 func (f createForm) value(name string) string {

@@ -60,6 +60,14 @@ type Options struct {
 	Draining func() bool
 	// Admission bounds the requests worked on at once; none when nil.
 	Admission page.Admission
+	// Secret is what keyed hashes are derived from (the client hash of the
+	// write limit): app.secret, or the database's. Every instance must have
+	// the same. Empty: a random one for this process alone.
+	Secret []byte
+	// WriteLimit is the most entries one client may create in any
+	// WriteWindow (app.write_limit, app.write_window); 0: no limit.
+	WriteLimit  int
+	WriteWindow time.Duration
 }
 
 // Observer hears what the app tier does, for metrics.
@@ -68,14 +76,18 @@ type Observer interface {
 	EntryDeleted()
 	ValidationFailed()
 	Shed(tier string) // a request refused over the concurrency limit
+	// WriteRefused hears a create refused with nothing stored, by reason
+	// (metrics.RefusedWriteLimit).
+	WriteRefused(reason string)
 }
 
 type noObserver struct{}
 
-func (noObserver) EntryCreated()     {}
-func (noObserver) EntryDeleted()     {}
-func (noObserver) ValidationFailed() {}
-func (noObserver) Shed(string)       {}
+func (noObserver) EntryCreated()       {}
+func (noObserver) EntryDeleted()       {}
+func (noObserver) ValidationFailed()   {}
+func (noObserver) Shed(string)         {}
+func (noObserver) WriteRefused(string) {}
 
 // Server is the application tier's http.Handler.
 type Server struct {
@@ -110,6 +122,9 @@ func New(entries Entries, opts Options) *Server {
 	}
 	if opts.Draining == nil {
 		opts.Draining = func() bool { return false }
+	}
+	if len(opts.Secret) == 0 {
+		opts.Secret = randomBytes(32)
 	}
 	s := &Server{entries: entries, opts: opts, mux: http.NewServeMux(), self: hops.Of(opts.Instance)}
 	s.appHop = []string{s.self.Header()}[:1:1]

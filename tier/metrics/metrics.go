@@ -32,7 +32,17 @@ type Metrics struct {
 	// client's excess, not the tier's want of capacity, and must not fire
 	// the alert that says to scale the tier out.
 	rateLimited *prometheus.CounterVec
+	// refused counts creates refused with nothing stored, by reason.
+	refused *prometheus.CounterVec
 }
+
+// The reasons of guestbook_writes_refused_total. Another refusal of a write
+// (a spam rule, say) adds its own here.
+const (
+	// RefusedWriteLimit: the client had created app.write_limit entries
+	// within app.write_window.
+	RefusedWriteLimit = "write_limit"
+)
 
 // New makes a registry with the Go and process collectors and build info.
 func New(version, commit string) *Metrics {
@@ -78,8 +88,12 @@ func New(version, commit string) *Metrics {
 	m.rateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "guestbook_rate_limited_total", Help: "Requests refused with 429 because their client was over its rate limit, by tier.",
 	}, []string{"tier"})
+	m.refused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "guestbook_writes_refused_total", Help: "Creates refused with nothing stored, by reason (write_limit: the client's app.write_limit was reached).",
+	}, []string{"reason"})
+	m.refused.WithLabelValues(RefusedWriteLimit) // shown at 0 before the first, so a rate has a start
 	for _, c := range []prometheus.Collector{m.requests, m.duration, m.inFlight, m.upstreamRequests,
-		m.retries, m.badGateway, m.entries, m.validation, m.shed, m.rateLimited} {
+		m.retries, m.badGateway, m.entries, m.validation, m.shed, m.rateLimited, m.refused} {
 		f(c)
 	}
 	return m
@@ -142,3 +156,7 @@ func (m *Metrics) Unavailable() { m.badGateway.Inc() }
 func (m *Metrics) EntryCreated()     { m.entries.WithLabelValues("created").Inc() }
 func (m *Metrics) EntryDeleted()     { m.entries.WithLabelValues("deleted").Inc() }
 func (m *Metrics) ValidationFailed() { m.validation.Inc() }
+
+// WriteRefused counts a create refused for reason (such as
+// RefusedWriteLimit), with nothing stored.
+func (m *Metrics) WriteRefused(reason string) { m.refused.WithLabelValues(reason).Inc() }
