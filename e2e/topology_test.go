@@ -77,6 +77,16 @@ type topologyOptions struct {
 	// app.max_concurrency, the ceilings of the tiers' adaptive limits; 0:
 	// their defaults.
 	webMaxConcurrency, appMaxConcurrency int
+	// writeLimit and writeWindow are app.write_limit and app.write_window.
+	// 0: no limit, which every other test needs: all the topology's
+	// clients are the test process, one address, and they write far more
+	// than a few entries a minute.
+	writeLimit  int
+	writeWindow time.Duration
+	// web1TrustsClient makes the test client a trusted proxy of web-1 (a
+	// load balancer that says who the client is in X-Forwarded-For) and of
+	// the app tier; web-2 still believes nobody's headers.
+	web1TrustsClient bool
 }
 
 // startTopology starts the whole system and returns once every tier is
@@ -216,8 +226,8 @@ func (tp *topology) startApp(t *testing.T, name string, opts topologyOptions) *p
 	for _, w := range []string{"web-1", "web-2"} {
 		webs = append(webs, tp.net.hosts[w].addr)
 	}
-	if opts.delayApp1 {
-		webs = append(webs, tp.net.client) // where the delaying proxy forwards from
+	if opts.delayApp1 || opts.web1TrustsClient {
+		webs = append(webs, tp.net.client) // where the delaying proxy forwards from; the proxy in front of web-1
 	}
 	env := environ(
 		"GUESTBOOK_DATABASE_DRIVER=mysql",
@@ -235,6 +245,10 @@ func (tp *topology) startApp(t *testing.T, name string, opts topologyOptions) *p
 		"GUESTBOOK_LOG_LEVEL=info",
 	)
 	env = append(env, ceiling("GUESTBOOK_APP_MAX_CONCURRENCY", opts.appMaxConcurrency)...)
+	env = append(env, "GUESTBOOK_APP_WRITE_LIMIT="+strconv.Itoa(opts.writeLimit))
+	if opts.writeWindow != 0 {
+		env = append(env, "GUESTBOOK_APP_WRITE_WINDOW="+opts.writeWindow.String())
+	}
 	p := startProcess(t, name, h, env, "serve", "--role=app")
 	p.addr = addr
 	return p
@@ -259,6 +273,9 @@ func (tp *topology) startWeb(t *testing.T, name string, opts topologyOptions) *p
 		"GUESTBOOK_LOG_LEVEL=info",
 	)
 	env = append(env, ceiling("GUESTBOOK_WEB_MAX_CONCURRENCY", opts.webMaxConcurrency)...)
+	if opts.web1TrustsClient && name == "web-1" {
+		env = append(env, "GUESTBOOK_WEB_TRUSTED_PROXIES="+tp.net.client)
+	}
 	p := startProcess(t, name, h, env, "serve", "--role=web")
 	p.addr = addr
 	return p
