@@ -43,10 +43,12 @@ func (b *logBuffer) requests(t *testing.T) []map[string]any {
 	return out
 }
 
+// TestOneRequestCanBeFollowedFromTheWebTierToTheAppTier runs both with
+// nothing configured but the upstream: app.trusted_proxies' default (the
+// loopback and private ranges) believes the web tier's request id.
 func TestOneRequestCanBeFollowedFromTheWebTierToTheAppTier(t *testing.T) {
 	var webLog, appLog logBuffer
 	cfg, _ := sqliteConfig(t)
-	cfg.App.TrustedProxies = []string{"127.0.0.1"} // the web tier
 	appProc, _, _ := startLogging(t, tier.RoleApp, cfg, slog.New(slog.NewJSONHandler(&appLog, nil)))
 	webCfg := config.Default()
 	webCfg.Web.Upstreams = []string{"http://" + appProc.Addr()}
