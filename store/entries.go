@@ -93,14 +93,9 @@ func (db *DB) CreateEntry(ctx context.Context, d Draft, deleteSecret string) (En
 		DeleteHash: HashSecret(deleteSecret),
 	}
 	var res sql.Result
-	err := db.write(ctx, func(ctx context.Context, x *sqlx.DB) (err error) {
-		args := []any{e.Name, e.Email, e.Day, e.Content, e.CreatedAt, e.DeleteHash, d.Sender.hash()}
-		if !d.Sender.limited() {
-			res, err = x.ExecContext(ctx, createEntrySQL, args...)
-			return err
-		}
-		return db.insertLimited(ctx, x, d.Sender, e.CreatedAt, func(ctx context.Context, tx *sqlx.Tx) (err error) {
-			res, err = tx.ExecContext(ctx, createEntrySQL, args...)
+	err := db.write(ctx, func(ctx context.Context, x *sqlx.DB) error {
+		return db.insertAs(ctx, x, d.Sender, e.CreatedAt, func(ctx context.Context, ex sqlx.ExecerContext) (err error) {
+			res, err = ex.ExecContext(ctx, createEntrySQL, e.Name, e.Email, e.Day, e.Content, e.CreatedAt, e.DeleteHash, d.Sender.hash())
 			return err
 		})
 	})

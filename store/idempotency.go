@@ -123,33 +123,25 @@ func (db *DB) CreateEntryOnce(ctx context.Context, k Keyed, deleteSecret string)
 			return err
 		}
 		for range 3 {
-			var err error
-			if d.Sender.limited() {
-				err = db.insertLimited(ctx, x, d.Sender, e.CreatedAt, func(ctx context.Context, tx *sqlx.Tx) error { return insert(ctx, tx) })
-				if errors.Is(err, ErrWriteLimited) {
-					// A resend of a create that was stored stores nothing:
-					// it is answered as the first was, over the limit or not.
-					ferr := x.GetContext(ctx, &found, entryByKeySQL, storedKey)
-					if ferr == nil {
-						return nil
-					}
-					if !errors.Is(ferr, sql.ErrNoRows) {
-						return ferr
-					}
-					return err
-				}
-			} else {
-				err = insert(ctx, x)
-			}
+			err := db.insertAs(ctx, x, d.Sender, e.CreatedAt, insert)
 			if err == nil {
 				created = true
 				return nil
 			}
-			if !duplicateKey(err) {
+			refused := errors.Is(err, ErrWriteLimited)
+			if !refused && !duplicateKey(err) {
 				return err
 			}
-			err = x.GetContext(ctx, &found, entryByKeySQL, storedKey)
-			if !errors.Is(err, sql.ErrNoRows) {
+			// The key's entry: a resend stores nothing, so one of a create
+			// that was stored is answered as the first was, also when the
+			// write limit refused it.
+			ferr := x.GetContext(ctx, &found, entryByKeySQL, storedKey)
+			switch {
+			case ferr == nil:
+				return nil
+			case !errors.Is(ferr, sql.ErrNoRows):
+				return ferr
+			case refused:
 				return err
 			}
 		}

@@ -69,12 +69,21 @@ func (e *LimitError) Unwrap() error { return ErrWriteLimited }
 const clientEntriesSQL = `
 SELECT created_at FROM entries WHERE client_hash = ? AND created_at > ? ORDER BY created_at`
 
+// insertAs runs insert, a create's one statement, on the writer x: as it
+// is, or under s's write limit (insertLimited).
+func (db *DB) insertAs(ctx context.Context, x *sqlx.DB, s Sender, now time.Time, insert func(ctx context.Context, ex sqlx.ExecerContext) error) error {
+	if !s.limited() {
+		return insert(ctx, x)
+	}
+	return db.insertLimited(ctx, x, s, now, insert)
+}
+
 // insertLimited counts s's entries in the window that ends at now and, when
 // they are fewer than s.Limit, runs insert, all in one transaction on x
 // (the writer) under the client's lock (see above). Over the limit it
 // stores nothing and returns a *LimitError. An error of insert is returned
 // as it is (a duplicate key, say).
-func (db *DB) insertLimited(ctx context.Context, x *sqlx.DB, s Sender, now time.Time, insert func(ctx context.Context, tx *sqlx.Tx) error) error {
+func (db *DB) insertLimited(ctx context.Context, x *sqlx.DB, s Sender, now time.Time, insert func(ctx context.Context, ex sqlx.ExecerContext) error) error {
 	conn, err := x.Connx(ctx)
 	if err != nil {
 		return err
@@ -121,7 +130,7 @@ const (
 func mysqlLockClient(ctx context.Context, conn *sqlx.Conn, client string) (func(), error) {
 	wait := 5 * time.Second
 	if dl, ok := ctx.Deadline(); ok {
-		wait = time.Until(dl)
+		wait = max(time.Until(dl), 0) // a negative timeout would wait for ever
 	}
 	var got sql.NullInt64
 	if err := conn.GetContext(ctx, &got, lockClientSQL, client, wait.Seconds()); err != nil {
