@@ -67,7 +67,9 @@ type Web struct {
 type App struct {
 	// Listen is the address of the app role. Default ":8081".
 	Listen string `yaml:"listen"`
-	// AdminToken may delete any entry. Empty (the default) means no admin.
+	// AdminToken may delete any entry and, as the bearer of an API GET, see
+	// entries' emails, which nobody else is shown. Empty (the default)
+	// means no admin.
 	AdminToken string `yaml:"admin_token"`
 	// TrustedProxies are the networks (CIDRs or addresses) of the web tier
 	// and load balancers in front of the app tier, whose X-Forwarded-*,
@@ -79,6 +81,10 @@ type App struct {
 	// with Retry-After at once, before its body is read. 0: adaptive with no
 	// ceiling. Default 128.
 	MaxConcurrency int `yaml:"max_concurrency"`
+	// MaxLinks is the most links (http://, https:// or www.) an entry's
+	// content may have; one with more is refused with 422, since links are
+	// what spam is written for. 0: no link at all. Default 2.
+	MaxLinks int `yaml:"max_links"`
 }
 
 // Database configures the store.
@@ -161,7 +167,7 @@ func Default() Config {
 	host, _ := os.Hostname()
 	return Config{
 		Web: Web{Listen: ":8080", HealthInterval: 2 * time.Second, TryTimeout: time.Second, MaxConcurrency: 512},
-		App: App{Listen: ":8081", MaxConcurrency: 128},
+		App: App{Listen: ":8081", MaxConcurrency: 128, MaxLinks: 2},
 		Database: Database{
 			Driver:          SQLite.Name,
 			Primary:         "guestbook.db",
@@ -209,6 +215,9 @@ func (c Config) Validate() error {
 	}
 	if err := checkConcurrency("app.max_concurrency", c.App.MaxConcurrency); err != nil {
 		return err
+	}
+	if c.App.MaxLinks < 0 {
+		return fmt.Errorf("app.max_links: %d is negative (0 allows no link)", c.App.MaxLinks)
 	}
 	if _, err := ParseNetworks(c.Web.TrustedProxies); err != nil {
 		return fmt.Errorf("web.trusted_proxies: %w", err)

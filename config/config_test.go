@@ -61,7 +61,7 @@ func TestLoadWithNothingSetGivesTheDocumentedDefaults(t *testing.T) {
 	c := mustLoad(t, "", nil)
 	want := Config{
 		Web: Web{Listen: ":8080", HealthInterval: 2 * time.Second, TryTimeout: time.Second, MaxConcurrency: 512},
-		App: App{Listen: ":8081", MaxConcurrency: 128},
+		App: App{Listen: ":8081", MaxConcurrency: 128, MaxLinks: 2},
 		Database: Database{
 			Driver:          "sqlite",
 			Primary:         "guestbook.db",
@@ -110,6 +110,7 @@ app:
   admin_token: "t0ken"
   trusted_proxies: ["10.0.1.0/24"]
   max_concurrency: 32
+  max_links: 0
 database:
   driver: mysql
   primary: "gb:pw@tcp(db1:3306)/guestbook"
@@ -137,7 +138,7 @@ log:
 	want := Config{
 		Web: Web{Listen: "127.0.0.1:9000", Upstreams: []string{"http://10.0.2.10:8081", "https://app.internal:8443"},
 			HealthInterval: 750 * time.Millisecond, TryTimeout: 400 * time.Millisecond, MaxConcurrency: 64, TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"}},
-		App: App{Listen: ":9001", AdminToken: "t0ken", TrustedProxies: []string{"10.0.1.0/24"}, MaxConcurrency: 32},
+		App: App{Listen: ":9001", AdminToken: "t0ken", TrustedProxies: []string{"10.0.1.0/24"}, MaxConcurrency: 32, MaxLinks: 0},
 		Database: Database{
 			Driver:          "mysql",
 			Primary:         "gb:pw@tcp(db1:3306)/guestbook",
@@ -226,6 +227,7 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 		"GUESTBOOK_WEB_TRY_TIMEOUT=1500ms",
 		"GUESTBOOK_WEB_MAX_CONCURRENCY=0",
 		"GUESTBOOK_APP_MAX_CONCURRENCY=16",
+		"GUESTBOOK_APP_MAX_LINKS=5",
 		"GUESTBOOK_WEB_TRUSTED_PROXIES=10.0.0.0/16, 192.0.2.7",
 		"GUESTBOOK_APP_LISTEN=:9001",
 		"GUESTBOOK_APP_TRUSTED_PROXIES=10.0.1.0/24",
@@ -265,7 +267,7 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 		Web: Web{Listen: "127.0.0.1:9000", Upstreams: []string{"http://a:8081"},
 			HealthInterval: 5 * time.Second, TryTimeout: 1500 * time.Millisecond, MaxConcurrency: 0, TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"},
 			TLSCert: "/etc/guestbook/cert.pem", TLSKey: "/etc/guestbook/key.pem"},
-		App: App{Listen: ":9001", AdminToken: "t0ken", TrustedProxies: []string{"10.0.1.0/24"}, MaxConcurrency: 16},
+		App: App{Listen: ":9001", AdminToken: "t0ken", TrustedProxies: []string{"10.0.1.0/24"}, MaxConcurrency: 16, MaxLinks: 5},
 		Database: Database{
 			Driver:          "mysql",
 			Primary:         "gb:pw@tcp(db1:3306)/guestbook",
@@ -479,6 +481,7 @@ func TestValidateNamesTheKeyOfABadValue(t *testing.T) {
 		{"try_timeout too short", func(c *Config) { c.Web.TryTimeout = time.Millisecond }, "web.try_timeout"},
 		{"max_concurrency under the floor", func(c *Config) { c.Web.MaxConcurrency = 2 }, "web.max_concurrency"},
 		{"app max_concurrency negative", func(c *Config) { c.App.MaxConcurrency = -1 }, "app.max_concurrency"},
+		{"max_links negative", func(c *Config) { c.App.MaxLinks = -1 }, "app.max_links"},
 		{"try_timeout too long", func(c *Config) { c.Web.TryTimeout = time.Hour }, "web.try_timeout"},
 		{"tls cert without key", func(c *Config) { c.Web.TLSCert = "cert.pem" }, "web.tls_key"},
 		{"negative drain", func(c *Config) { c.Instance.Drain = -time.Second }, "instance.drain"},
@@ -564,6 +567,7 @@ func TestValidateAcceptsGoodValues(t *testing.T) {
 			c.Database.PrimaryName, c.Database.ReplicaNames = "db-seoul-a", []string{"db-seoul-c", "db_2.b"}
 		}},
 		{"no idle connections", func(c *Config) { c.Database.MaxIdleConns = 0 }},
+		{"no link allowed", func(c *Config) { c.App.MaxLinks = 0 }},
 		{"a query_timeout longer than health_interval", func(c *Config) {
 			c.Database.HealthInterval, c.Database.QueryTimeout = 100*time.Millisecond, 5*time.Second
 		}},

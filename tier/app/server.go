@@ -38,9 +38,12 @@ type Entries interface {
 type Options struct {
 	Instance   config.Instance
 	AdminToken string // empty: no admin
-	Version    string
-	Static     *assets.Static
-	Log        *slog.Logger
+	// MaxLinks is app.max_links: the most links an entry's content may
+	// have; 0 allows none.
+	MaxLinks int
+	Version  string
+	Static   *assets.Static
+	Log      *slog.Logger
 	// Now is the clock, for the default day; time.Now when nil.
 	Now func() time.Time
 	// ReadYourWrites is how long after a write a client's reads go to the
@@ -67,15 +70,19 @@ type Observer interface {
 	EntryCreated()
 	EntryDeleted()
 	ValidationFailed()
+	// WriteRefused hears a write refused by a defence against abuse
+	// (reason "honeypot" or "links"), which stored nothing.
+	WriteRefused(reason string)
 	Shed(tier string) // a request refused over the concurrency limit
 }
 
 type noObserver struct{}
 
-func (noObserver) EntryCreated()     {}
-func (noObserver) EntryDeleted()     {}
-func (noObserver) ValidationFailed() {}
-func (noObserver) Shed(string)       {}
+func (noObserver) EntryCreated()       {}
+func (noObserver) EntryDeleted()       {}
+func (noObserver) ValidationFailed()   {}
+func (noObserver) WriteRefused(string) {}
+func (noObserver) Shed(string)         {}
 
 // Server is the application tier's http.Handler.
 type Server struct {

@@ -27,6 +27,7 @@ type Metrics struct {
 
 	entries    *prometheus.CounterVec
 	validation prometheus.Counter
+	refused    *prometheus.CounterVec
 	shed       *prometheus.CounterVec
 }
 
@@ -68,11 +69,14 @@ func New(version, commit string) *Metrics {
 	m.validation = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "guestbook_validation_failures_total", Help: "Entries refused because a field broke a rule.",
 	})
+	m.refused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "guestbook_writes_refused_total", Help: "Writes refused with a reason and nothing stored, by reason (honeypot: the form's trap field was filled; links: more links than app.max_links).",
+	}, []string{"reason"})
 	m.shed = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "guestbook_shed_total", Help: "Requests refused with 503 before any of their work, by tier (web or app) and reason (concurrency: over the tier's limit).",
 	}, []string{"tier", "reason"})
 	for _, c := range []prometheus.Collector{m.requests, m.duration, m.inFlight, m.upstreamRequests,
-		m.retries, m.badGateway, m.entries, m.validation, m.shed} {
+		m.retries, m.badGateway, m.entries, m.validation, m.refused, m.shed} {
 		f(c)
 	}
 	return m
@@ -131,3 +135,8 @@ func (m *Metrics) Unavailable() { m.badGateway.Inc() }
 func (m *Metrics) EntryCreated()     { m.entries.WithLabelValues("created").Inc() }
 func (m *Metrics) EntryDeleted()     { m.entries.WithLabelValues("deleted").Inc() }
 func (m *Metrics) ValidationFailed() { m.validation.Inc() }
+
+// WriteRefused counts a write the app tier turned away for reason (such as
+// "honeypot" or "links"), storing nothing: one counter for every defence
+// against abuse, so that one rate shows them all.
+func (m *Metrics) WriteRefused(reason string) { m.refused.WithLabelValues(reason).Inc() }
