@@ -140,8 +140,8 @@ func (s *Server) handleAPIEntryCreate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, badRequest{"the body must be one JSON object"})
 		return
 	}
-	if err := s.checkLinks(draft.Content); err != nil {
-		s.fail(w, r, err)
+	if rf := s.tooManyLinks(draft.Content); rf != nil {
+		s.fail(w, r, rf)
 		return
 	}
 	e, token, created, err := s.createFromAPI(r.Context(), draft, key)

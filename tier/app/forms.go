@@ -50,12 +50,10 @@ func (s *Server) handleEntryCreate(w http.ResponseWriter, r *http.Request) {
 		s.formAgain(w, r, http.StatusUnprocessableEntity, createForm{Draft: draft, Trapped: true, Key: key})
 		return
 	}
-	if err := s.checkLinks(draft.Content); err != nil {
-		s.opts.Observer.WriteRefused(reasonLinks)
-		var rf *refused
-		errors.As(err, &rf)
+	if rf := s.tooManyLinks(draft.Content); rf != nil {
+		s.opts.Observer.WriteRefused(rf.reason)
 		problems := map[string]string{"content": linksText(page.Lang(r), rf.links, rf.max)}
-		s.formAgain(w, r, statusOf(err), createForm{Draft: draft, Problems: problems, Key: key})
+		s.formAgain(w, r, statusOf(rf), createForm{Draft: draft, Problems: problems, Key: key})
 		return
 	}
 	cookie := authorSecret(r)

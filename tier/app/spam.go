@@ -47,8 +47,9 @@ func (e *refused) apiText() string {
 	return e.Error()
 }
 
-// checkLinks refuses content with more links than app.max_links.
-func (s *Server) checkLinks(content string) error {
+// tooManyLinks is the refusal of content with more links than
+// app.max_links, or nil.
+func (s *Server) tooManyLinks(content string) *refused {
 	if n := countLinks(content); n > s.opts.MaxLinks {
 		return &refused{reason: reasonLinks, links: n, max: s.opts.MaxLinks}
 	}
