@@ -79,7 +79,9 @@ type Web struct {
 type App struct {
 	// Listen is the address of the app role. Default ":8081".
 	Listen string `yaml:"listen"`
-	// AdminToken may delete any entry. Empty (the default) means no admin.
+	// AdminToken may delete any entry and, as the bearer of an API GET, see
+	// entries' emails, which nobody else is shown. Empty (the default)
+	// means no admin.
 	AdminToken string `yaml:"admin_token" secret:"true"`
 	// TrustedProxies are the networks (CIDRs or addresses) of the web tier
 	// and load balancers in front of the app tier, whose X-Forwarded-*,
@@ -107,6 +109,10 @@ type App struct {
 	// with Retry-After at once, before its body is read. 0: adaptive with no
 	// ceiling. Default 128.
 	MaxConcurrency int `yaml:"max_concurrency"`
+	// MaxLinks is the most links (http://, https:// or www.) an entry's
+	// content may have; one with more is refused with 422, since links are
+	// what spam is written for. 0: no link at all. Default 2.
+	MaxLinks int `yaml:"max_links"`
 }
 
 // Database configures the store.
@@ -190,7 +196,7 @@ func Default() Config {
 	return Config{
 		Web: Web{Listen: ":8080", HealthInterval: 2 * time.Second, TryTimeout: time.Second, MaxConcurrency: 512},
 		App: App{Listen: ":8081", MaxConcurrency: 128, TrustedProxies: DefaultAppTrustedProxies(),
-			WriteLimit: 5, WriteWindow: time.Minute},
+			WriteLimit: 5, WriteWindow: time.Minute, MaxLinks: 2},
 		Database: Database{
 			Driver:          SQLite.Name,
 			Primary:         "guestbook.db",
@@ -253,6 +259,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Web.checkRate(); err != nil {
 		return err
+	}
+	if c.App.MaxLinks < 0 {
+		return fmt.Errorf("app.max_links: %d is negative (0 allows no link)", c.App.MaxLinks)
 	}
 	if _, err := ParseNetworks(c.Web.TrustedProxies); err != nil {
 		return fmt.Errorf("web.trusted_proxies: %w", err)

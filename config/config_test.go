@@ -64,7 +64,7 @@ func TestLoadWithNothingSetGivesTheDocumentedDefaults(t *testing.T) {
 		Web: Web{Listen: ":8080", HealthInterval: 2 * time.Second, TryTimeout: time.Second, MaxConcurrency: 512},
 		App: App{Listen: ":8081", MaxConcurrency: 128,
 			TrustedProxies: []string{"127.0.0.0/8", "::1", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"},
-			WriteLimit:     5, WriteWindow: time.Minute},
+			WriteLimit:     5, WriteWindow: time.Minute, MaxLinks: 2},
 		Database: Database{
 			Driver:          "sqlite",
 			Primary:         "guestbook.db",
@@ -118,6 +118,7 @@ app:
   write_limit: 3
   write_window: 30s
   secret: "0123456789abcdef0123456789abcdef-file"
+  max_links: 0
 database:
   driver: mysql
   primary: "gb:pw@tcp(db1:3306)/guestbook"
@@ -147,7 +148,7 @@ log:
 			HealthInterval: 750 * time.Millisecond, TryTimeout: 400 * time.Millisecond, MaxConcurrency: 64,
 			RateLimit: 2.5, RateBurst: 10, TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"}},
 		App: App{Listen: ":9001", AdminToken: "t0ken", TrustedProxies: []string{"10.0.1.0/24"}, MaxConcurrency: 32,
-			WriteLimit: 3, WriteWindow: 30 * time.Second, Secret: "0123456789abcdef0123456789abcdef-file"},
+			WriteLimit: 3, WriteWindow: 30 * time.Second, Secret: "0123456789abcdef0123456789abcdef-file", MaxLinks: 0},
 		Database: Database{
 			Driver:          "mysql",
 			Primary:         "gb:pw@tcp(db1:3306)/guestbook",
@@ -238,6 +239,7 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 		"GUESTBOOK_WEB_RATE_LIMIT=0.5",
 		"GUESTBOOK_WEB_RATE_BURST=3",
 		"GUESTBOOK_APP_MAX_CONCURRENCY=16",
+		"GUESTBOOK_APP_MAX_LINKS=5",
 		"GUESTBOOK_WEB_TRUSTED_PROXIES=10.0.0.0/16, 192.0.2.7",
 		"GUESTBOOK_APP_LISTEN=:9001",
 		"GUESTBOOK_APP_TRUSTED_PROXIES=10.0.1.0/24",
@@ -281,7 +283,7 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 			HealthInterval: 5 * time.Second, TryTimeout: 1500 * time.Millisecond, MaxConcurrency: 0, RateLimit: 0.5, RateBurst: 3,
 			TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"}, TLSCert: "/etc/guestbook/cert.pem", TLSKey: "/etc/guestbook/key.pem"},
 		App: App{Listen: ":9001", AdminToken: "t0ken", TrustedProxies: []string{"10.0.1.0/24"}, MaxConcurrency: 16,
-			WriteLimit: 0, WriteWindow: 10 * time.Second, Secret: "0123456789abcdef0123456789abcdef-env"},
+			WriteLimit: 0, WriteWindow: 10 * time.Second, Secret: "0123456789abcdef0123456789abcdef-env", MaxLinks: 5},
 		Database: Database{
 			Driver:          "mysql",
 			Primary:         "gb:pw@tcp(db1:3306)/guestbook",
@@ -497,6 +499,7 @@ func TestValidateNamesTheKeyOfABadValue(t *testing.T) {
 		{"try_timeout too short", func(c *Config) { c.Web.TryTimeout = time.Millisecond }, "web.try_timeout"},
 		{"max_concurrency under the floor", func(c *Config) { c.Web.MaxConcurrency = 2 }, "web.max_concurrency"},
 		{"app max_concurrency negative", func(c *Config) { c.App.MaxConcurrency = -1 }, "app.max_concurrency"},
+		{"max_links negative", func(c *Config) { c.App.MaxLinks = -1 }, "app.max_links"},
 		{"try_timeout too long", func(c *Config) { c.Web.TryTimeout = time.Hour }, "web.try_timeout"},
 		{"negative rate_limit", func(c *Config) { c.Web.RateLimit = -1 }, "web.rate_limit"},
 		{"rate_limit under the least rate", func(c *Config) { c.Web.RateLimit = 0.001 }, "web.rate_limit"},
@@ -600,6 +603,7 @@ func TestValidateAcceptsGoodValues(t *testing.T) {
 		{"no write limit", func(c *Config) { c.App.WriteLimit = 0 }},
 		{"a secret of 32 characters", func(c *Config) { c.App.Secret = strings.Repeat("s", 32) }},
 		{"an app tier that trusts nobody", func(c *Config) { c.App.TrustedProxies = nil }},
+		{"no link allowed", func(c *Config) { c.App.MaxLinks = 0 }},
 		{"a query_timeout longer than health_interval", func(c *Config) {
 			c.Database.HealthInterval, c.Database.QueryTimeout = 100*time.Millisecond, 5*time.Second
 		}},

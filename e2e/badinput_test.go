@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -65,6 +66,37 @@ func testBadInput(t *testing.T, tp *topology, l *ledger) {
 			http.Header{"Content-Type": {"application/json"}})
 		if err != nil || (r.status != http.StatusBadRequest && r.status != http.StatusUnprocessableEntity) {
 			t.Errorf("invalid UTF-8 in JSON: %d %v, want 400 or 422; body:\n%s", r.status, err, excerpt(r.body))
+		}
+		l.refused(m)
+	})
+
+	t.Run("a filled honeypot or more links than allowed gets 422 and stores nothing", func(t *testing.T) {
+		v := newVisitor(web, false)
+		m := l.next()
+		form := entryForm("봇", "bot@example.com", m+" 싸게 팝니다")
+		form.Set("website", "http://spam.example")
+		r, err := v.postForm("/visitor/visitor_create/", form)
+		wantStatus(t, "a form with its honeypot filled", r, err, http.StatusUnprocessableEntity)
+		if !strings.Contains(r.body, m+" 싸게 팝니다") {
+			t.Errorf("the refused form lost what was typed")
+		}
+		l.refused(m)
+
+		m = l.next()
+		spam := m + " http://a.example https://b.example www.c.example" // app.max_links is 2 by default
+		r, err = v.postForm("/visitor/visitor_create/", entryForm("링크", "l@example.com", spam))
+		wantStatus(t, "a form with three links", r, err, http.StatusUnprocessableEntity)
+		if !strings.Contains(r.body, `id="content-error"`) {
+			t.Errorf("three links: no message beside the content")
+		}
+		l.refused(m)
+
+		m = l.next()
+		b, _ := json.Marshal(map[string]string{"name": "링크", "email": "l@example.com", "content": m + " http://a.example https://b.example www.c.example"})
+		r, err = v.do("POST", "/visitor/api/entries", strings.NewReader(string(b)), http.Header{"Content-Type": {"application/json"}})
+		wantStatus(t, "a JSON entry with three links", r, err, http.StatusUnprocessableEntity)
+		if !strings.Contains(r.body, `"error":"At most 2 links are allowed (this has 3)."`) {
+			t.Errorf("three links in JSON: %s", r.body)
 		}
 		l.refused(m)
 	})

@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/guestbook/guestbook/config"
 	"github.com/guestbook/guestbook/store/storetest"
@@ -171,6 +172,18 @@ func TestAVisitorWritesInKoreanAndSeesTheEntryInTheList(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#content`)),
 		chromedp.SendKeys(chromedp.CSS(`#name`), "홍길동"),
 		chromedp.SendKeys(chromedp.CSS(`#email`), "hong@example.com"),
+	)
+	// The honeypot is nowhere a person could see it or reach it by Tab:
+	// from the email field, Tab goes on to the day.
+	b.do(t, chromedp.KeyEvent(kb.Tab))
+	if next := get(t, b, chromedp.Evaluate[string](`document.activeElement.id`)); next != "day" {
+		t.Errorf("Tab from the email field went to #%s, want #day (past the honeypot)", next)
+	}
+	if !get(t, b, chromedp.Evaluate[bool](`(() => { const r = document.getElementById("website").getBoundingClientRect();
+		return r.right <= 0 || r.bottom <= 0 || r.left >= innerWidth || r.top >= document.documentElement.scrollHeight })()`)) {
+		t.Errorf("the honeypot is on the screen")
+	}
+	b.do(t,
 		chromedp.SendKeys(chromedp.CSS(`#content`), "안녕하세요!\n세 티어를 배우고 있어요."),
 		chromedp.Click(chromedp.CSS(`form button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`ol.entries`)),

@@ -86,9 +86,14 @@ func testEveryPage(t *testing.T, tp *topology, l *ledger) {
 	id := entryWith(t, list.body, marker)
 	detailPath := fmt.Sprintf("/visitor/visitor_detail/%d", id)
 	detail := v.mustGet(t, detailPath, http.StatusOK)
-	for _, want := range []string{marker + " 세 티어를 지나 저장되었어요", "방문객", "visitor@example.com"} {
+	for _, want := range []string{marker + " 세 티어를 지나 저장되었어요", "방문객"} {
 		if !strings.Contains(detail.body, want) {
 			t.Errorf("the detail page lacks %q", want)
+		}
+	}
+	for name, body := range map[string]string{"list": list.body, "detail": detail.body} {
+		if strings.Contains(body, "visitor@example.com") {
+			t.Errorf("the %s page shows the entry's email, which is the admin's alone", name)
 		}
 	}
 	confirm := v.mustGet(t, fmt.Sprintf("/visitor/visitor_delete/%d", id), http.StatusOK)
@@ -140,11 +145,17 @@ func testAPI(t *testing.T, v *visitor, l *ledger) {
 		t.Fatalf("the API's answer has no id and delete_token (%v):\n%s", err, r.body)
 	}
 	entryPath := fmt.Sprintf("/visitor/api/entries/%d", created.ID)
-	if got := v.mustGet(t, entryPath, http.StatusOK); !strings.Contains(got.body, marker) {
-		t.Errorf("GET %s lacks the content:\n%s", entryPath, got.body)
+	if got := v.mustGet(t, entryPath, http.StatusOK); !strings.Contains(got.body, marker) || strings.Contains(got.body, "hong@example.com") {
+		t.Errorf("GET %s lacks the content, or shows the email to the public:\n%s", entryPath, got.body)
 	}
-	if got := v.mustGet(t, "/visitor/api/entries?limit=100", http.StatusOK); !strings.Contains(got.body, marker) {
-		t.Errorf("the API's list lacks the new entry")
+	if got := v.mustGet(t, "/visitor/api/entries?limit=100", http.StatusOK); !strings.Contains(got.body, marker) || strings.Contains(got.body, "hong@example.com") {
+		t.Errorf("the API's list lacks the new entry, or shows its email to the public")
+	}
+	// The admin's bearer reaches the app tier through the web tier, and
+	// sees the email.
+	r, err = v.do("GET", entryPath, nil, http.Header{"Authorization": {"Bearer " + adminToken}})
+	if err != nil || r.status != http.StatusOK || !strings.Contains(r.body, `"email":"hong@example.com"`) {
+		t.Errorf("GET %s as the admin: %d %v, want 200 with the email:\n%s", entryPath, r.status, err, r.body)
 	}
 	r, err = v.do("DELETE", entryPath, nil, http.Header{"Authorization": {"Bearer " + created.DeleteToken}})
 	if err != nil || r.status != http.StatusNoContent {

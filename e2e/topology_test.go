@@ -44,6 +44,9 @@ const (
 	migratePassword = "migrate-secret"
 )
 
+// adminToken is the app instances' app.admin_token.
+const adminToken = "e2e-admin-token"
+
 // topology is the original's machines, with the guestbook as real processes
 // of the built binary: a MariaDB primary (db-1) and its GTID replica (db-2),
 // two app instances (app-1, app-2) that use both, two web instances (web-1,
@@ -240,6 +243,7 @@ func (tp *topology) startApp(t *testing.T, name string, opts topologyOptions) *p
 		"GUESTBOOK_DATABASE_QUERY_TIMEOUT="+cmp.Or(opts.queryTimeout, dbQueryTimeout).String(),
 		"GUESTBOOK_APP_LISTEN="+addr,
 		"GUESTBOOK_APP_TRUSTED_PROXIES="+strings.Join(unique(webs), ","),
+		"GUESTBOOK_APP_ADMIN_TOKEN="+adminToken,
 		"GUESTBOOK_INSTANCE_ID="+name,
 		"GUESTBOOK_INSTANCE_ZONE="+zone(name),
 		"GUESTBOOK_LOG_LEVEL=info",

@@ -64,12 +64,21 @@ func testPayloads(t *testing.T, tp *topology, web string, l *ledger) {
 	if err := json.Unmarshal([]byte(r.body), &created); err != nil || created.ID == 0 {
 		t.Fatalf("the API's 201 has no entry id: %v\n%s", err, excerpt(r.body))
 	}
+	path := fmt.Sprintf("/visitor/api/entries/%d", created.ID)
 	var got map[string]any
-	if err := json.Unmarshal([]byte(v.mustGet(t, fmt.Sprintf("/visitor/api/entries/%d", created.ID), http.StatusOK).body), &got); err != nil {
+	if err := json.Unmarshal([]byte(v.mustGet(t, path, http.StatusOK).body), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got["name"] != p.name || got["email"] != p.email || got["day"] != p.day || got["content"] != p.content {
-		t.Errorf("the API gives back %v, want the fields as written: %+v", got, p)
+	if _, shown := got["email"]; shown || got["name"] != p.name || got["day"] != p.day || got["content"] != p.content {
+		t.Errorf("the API gives back %v, want the fields as written but the email, which is the admin's alone: %+v", got, p)
+	}
+	// The admin sees the email too, as written.
+	r, err = v.do("GET", path, nil, http.Header{"Authorization": {"Bearer " + adminToken}})
+	if err != nil || r.status != http.StatusOK {
+		t.Fatalf("GET %s as the admin: %d %v", path, r.status, err)
+	}
+	if err := json.Unmarshal([]byte(r.body), &got); err != nil || got["email"] != p.email {
+		t.Errorf("the API gives the admin %v (%v), want the email as written: %q", got, err, p.email)
 	}
 }
 

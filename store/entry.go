@@ -8,11 +8,13 @@ import (
 	"unicode/utf8"
 )
 
-// Entry is one guestbook entry as readers see it.
+// Entry is one guestbook entry as it is stored.
 type Entry struct {
-	ID        int64     `db:"id" json:"id"`
-	Name      string    `db:"name" json:"name"`
-	Email     string    `db:"email" json:"email"`
+	ID   int64  `db:"id" json:"id"`
+	Name string `db:"name" json:"name"`
+	// Email is the admin's alone, never shown to readers: no JSON has it
+	// (the app tier's API adds it for the admin itself).
+	Email     string    `db:"email" json:"-"`
 	Day       string    `db:"day" json:"day"`
 	Content   string    `db:"content" json:"content"`
 	CreatedAt time.Time `db:"created_at" json:"created_at"`

@@ -66,6 +66,38 @@ func TestTheAppTierPublishesItsMetrics(t *testing.T) {
 	}
 }
 
+func TestRefusedWritesAreCountedByReason(t *testing.T) {
+	cfg, _ := sqliteConfig(t)
+	cfg.App.MaxLinks = 1
+	p, _, _ := start(t, tier.RoleAll, cfg)
+	base := "http://" + p.Addr()
+	trap := url.Values{"name": {"봇"}, "email": {"b@example.com"}, "content": {"c"}, "website": {"x"}}
+	links := url.Values{"name": {"링크"}, "email": {"l@example.com"}, "content": {"www.a.example www.b.example"}}
+	for _, form := range []url.Values{trap, links, links} {
+		resp, err := http.PostForm(base+"/visitor/visitor_create/", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("POST %v: %d, want 422", form, resp.StatusCode)
+		}
+	}
+	resp, err := http.Post(base+"/visitor/api/entries", "application/json",
+		strings.NewReader(`{"name":"a","email":"a@example.com","content":"http://a.example https://b.example"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("API POST with 2 links over app.max_links 1: %d, want 422", resp.StatusCode)
+	}
+	wantMetrics(t, scrape(t, base+"/metrics"),
+		`guestbook_writes_refused_total{reason="honeypot"} 1`,
+		`guestbook_writes_refused_total{reason="links"} 3`,
+	)
+}
+
 func TestTheWebTierPublishesItsUpstreams(t *testing.T) {
 	cfg, _ := sqliteConfig(t)
 	appProc, _, _ := start(t, tier.RoleApp, cfg)

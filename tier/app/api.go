@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/guestbook/guestbook/tier/page"
@@ -28,8 +29,38 @@ var errUnsupportedMedia = errors.New("content type must be application/json")
 const apiPageDefault = 20
 
 type apiList struct {
-	Entries    []store.Entry `json:"entries"`
-	NextBefore *int64        `json:"next_before"`
+	Entries    []apiEntry `json:"entries"`
+	NextBefore *int64     `json:"next_before"`
+}
+
+// apiEntry is an entry as the API shows it. The email is for the admin
+// alone (whoever writes an entry gives it to the guestbook's keeper, not to
+// its readers): it is there only for a request that carries the admin token
+// as its bearer, and left out of every other answer.
+type apiEntry struct {
+	ID        int64     `json:"id"`
+	Name      string    `json:"name"`
+	Email     string    `json:"email,omitempty"`
+	Day       string    `json:"day"`
+	Content   string    `json:"content"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func showEntry(e store.Entry, admin bool) apiEntry {
+	out := apiEntry{ID: e.ID, Name: e.Name, Day: e.Day, Content: e.Content, CreatedAt: e.CreatedAt}
+	if admin {
+		out.Email = e.Email
+	}
+	return out
+}
+
+// adminReader says r carries the admin token as its bearer. Any other
+// bearer (a delete token, a wrong guess) reads as the public does: it is
+// not refused, so an answer says nothing about the token but its result.
+// The answer then depends on Authorization, which Vary tells caches.
+func (s *Server) adminReader(w http.ResponseWriter, r *http.Request) bool {
+	w.Header().Add("Vary", "Authorization")
+	return s.isAdmin(bearerToken(r.Header.Get("Authorization")))
 }
 
 func (s *Server) handleAPIEntryList(w http.ResponseWriter, r *http.Request) {
@@ -51,9 +82,10 @@ func (s *Server) handleAPIEntryList(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	out := apiList{Entries: list.Entries}
-	if out.Entries == nil {
-		out.Entries = []store.Entry{}
+	admin := s.adminReader(w, r)
+	out := apiList{Entries: make([]apiEntry, len(list.Entries))}
+	for i, e := range list.Entries {
+		out.Entries[i] = showEntry(e, admin)
 	}
 	if list.NextBefore != 0 {
 		out.NextBefore = &list.NextBefore
@@ -67,13 +99,14 @@ func (s *Server) handleAPIEntryGet(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, e)
+	writeJSON(w, http.StatusOK, showEntry(e, s.adminReader(w, r)))
 }
 
-// apiCreated is the entry plus the token that may delete it. Only the
-// creator ever receives the token: the store keeps its hash.
+// apiCreated is the entry, as the public sees it, plus the token that may
+// delete it. Only the creator ever receives the token: the store keeps its
+// hash.
 type apiCreated struct {
-	store.Entry
+	apiEntry
 	DeleteToken string `json:"delete_token"`
 }
 
@@ -107,6 +140,10 @@ func (s *Server) handleAPIEntryCreate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, badRequest{"the body must be one JSON object"})
 		return
 	}
+	if rf := s.tooManyLinks(draft.Content); rf != nil {
+		s.fail(w, r, rf)
+		return
+	}
 	draft.Sender = s.sender(r)
 	e, token, created, err := s.createFromAPI(r.Context(), draft, key)
 	if err != nil {
@@ -120,7 +157,7 @@ func (s *Server) handleAPIEntryCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	s.wrote(w, r)
 	w.Header().Set("Location", "/visitor/api/entries/"+strconv.FormatInt(e.ID, 10))
-	writeJSON(w, http.StatusCreated, apiCreated{Entry: e, DeleteToken: token})
+	writeJSON(w, http.StatusCreated, apiCreated{apiEntry: showEntry(e, false), DeleteToken: token})
 }
 
 // createFromAPI stores draft with a fresh delete token or, with a key, once:
@@ -219,6 +256,7 @@ func (s *Server) writeJSONError(w http.ResponseWriter, status int, err error) {
 	out := apiError{Error: page.T(page.En, "error."+strconv.Itoa(status))}
 	var (
 		ve *store.ValidationError
+		rf *refused
 		br badRequest
 	)
 	switch {
@@ -228,6 +266,8 @@ func (s *Server) writeJSONError(w http.ResponseWriter, status int, err error) {
 		for field, p := range ve.Fields {
 			out.Fields[field] = problemText(page.En, field, p)
 		}
+	case errors.As(err, &rf):
+		out.Error = rf.apiText()
 	case errors.As(err, &br):
 		out.Error = br.msg
 	case errors.Is(err, store.ErrKeyReused):

@@ -62,8 +62,11 @@ func TestAPICreateAnswers201WithTheEntryAndADeleteToken(t *testing.T) {
 	r := a.api(t, "POST", "/visitor/api/entries", `{"name":"이순신","email":"lee@example.kr","day":"월요일","content":"안녕"}`)
 	wantStatus(t, r, http.StatusCreated)
 	e := decode[apiEntry](t, r)
-	if e.ID <= 0 || e.Name != "이순신" || e.Email != "lee@example.kr" || e.Day != "월요일" || e.Content != "안녕" || e.CreatedAt.IsZero() {
+	if e.ID <= 0 || e.Name != "이순신" || e.Day != "월요일" || e.Content != "안녕" || e.CreatedAt.IsZero() {
 		t.Errorf("created %+v", e)
+	}
+	if strings.Contains(r.body, "lee@example.kr") {
+		t.Errorf("the 201 shows the email, which is the admin's alone: %s", r.body)
 	}
 	if len(e.DeleteToken) < 40 {
 		t.Errorf("delete_token %q is too short to be a secret", e.DeleteToken)
@@ -82,17 +85,27 @@ func TestAPICreateAnswers201WithTheEntryAndADeleteToken(t *testing.T) {
 func TestAPIGetReturnsTheEntryFields(t *testing.T) {
 	a := newTestApp(t)
 	e := a.apiCreate(t, "조회")
-	r := a.api(t, "GET", fmt.Sprintf("/visitor/api/entries/%d", e.ID), "")
-	wantStatus(t, r, http.StatusOK)
-	var fields map[string]any
-	json.Unmarshal([]byte(r.body), &fields)
-	for _, k := range []string{"id", "name", "email", "day", "content", "created_at"} {
-		if _, ok := fields[k]; !ok {
-			t.Errorf("entry lacks %q: %s", k, r.body)
+	path := fmt.Sprintf("/visitor/api/entries/%d", e.ID)
+	for _, tt := range []struct {
+		who    string
+		header []string
+		fields []string
+	}{
+		{"the public", nil, []string{"id", "name", "day", "content", "created_at"}},
+		{"the admin", []string{"Authorization", "Bearer " + adminToken}, []string{"id", "name", "email", "day", "content", "created_at"}},
+	} {
+		r := a.api(t, "GET", path, "", tt.header...)
+		wantStatus(t, r, http.StatusOK)
+		var fields map[string]any
+		json.Unmarshal([]byte(r.body), &fields)
+		for _, k := range tt.fields {
+			if _, ok := fields[k]; !ok {
+				t.Errorf("%s: entry lacks %q: %s", tt.who, k, r.body)
+			}
 		}
-	}
-	if len(fields) != 6 {
-		t.Errorf("entry has fields beyond the six: %s", r.body)
+		if len(fields) != len(tt.fields) {
+			t.Errorf("%s: entry has fields beyond the %d: %s", tt.who, len(tt.fields), r.body)
+		}
 	}
 	wantStatus(t, a.api(t, "GET", "/visitor/api/entries/999", ""), http.StatusNotFound)
 	wantStatus(t, a.api(t, "GET", "/visitor/api/entries/abc", ""), http.StatusBadRequest)

@@ -35,9 +35,15 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
 	switch status {
 	case http.StatusUnprocessableEntity:
-		var ve *store.ValidationError
-		if errors.As(err, &ve) { // not a reused key: no field broke a rule
+		var (
+			ve *store.ValidationError
+			rf *refused
+		)
+		switch {
+		case errors.As(err, &ve): // not a reused key: no field broke a rule
 			s.opts.Observer.ValidationFailed()
+		case errors.As(err, &rf):
+			s.opts.Observer.WriteRefused(rf.reason)
 		}
 	case http.StatusInternalServerError:
 		s.opts.Log.Error("request failed", "method", r.Method, "path", r.URL.Path,
@@ -71,11 +77,12 @@ type errorPage struct {
 func statusOf(err error) int {
 	var (
 		ve  *store.ValidationError
+		rf  *refused
 		mbe *http.MaxBytesError
 		br  badRequest
 	)
 	switch {
-	case errors.As(err, &ve), errors.Is(err, store.ErrKeyReused):
+	case errors.As(err, &ve), errors.As(err, &rf), errors.Is(err, store.ErrKeyReused):
 		return http.StatusUnprocessableEntity
 	case errors.Is(err, errKeyInFlight):
 		return http.StatusConflict

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
@@ -43,6 +44,19 @@ func (s *Server) handleEntryCreate(w http.ResponseWriter, r *http.Request) {
 		Content: r.PostForm.Get("content"),
 		Sender:  s.sender(r),
 	}
+	if r.PostForm.Get(honeypotField) != "" {
+		// Shown again with the trap empty: a person whose browser filled
+		// it in can send the form as it is.
+		s.opts.Observer.WriteRefused(reasonHoneypot)
+		s.formAgain(w, r, http.StatusUnprocessableEntity, createForm{Draft: draft, Trapped: true, Key: key})
+		return
+	}
+	if rf := s.tooManyLinks(draft.Content); rf != nil {
+		s.opts.Observer.WriteRefused(rf.reason)
+		problems := map[string]string{"content": linksText(page.Lang(r), rf.links, rf.max)}
+		s.formAgain(w, r, statusOf(rf), createForm{Draft: draft, Problems: problems, Key: key})
+		return
+	}
 	cookie := authorSecret(r)
 	_, secret, created, err := s.createFromForm(r.Context(), draft, key, cookie)
 	var invalid *store.ValidationError
@@ -54,12 +68,7 @@ func (s *Server) handleEntryCreate(w http.ResponseWriter, r *http.Request) {
 		for field, p := range invalid.Fields {
 			problems[field] = problemText(lang, field, p)
 		}
-		// Nothing was stored: the fixed-up form goes with the same key.
-		if key == "" {
-			key = newKey()
-		}
-		s.render(w, r, statusOf(err), "create", page.T(lang, "create.title"), "write",
-			createForm{Draft: draft, Problems: problems, Key: key})
+		s.formAgain(w, r, statusOf(err), createForm{Draft: draft, Problems: problems, Key: key})
 		return
 	case errors.Is(err, store.ErrWriteLimited):
 		// Nothing was stored: the form goes back with its text and key,
@@ -75,9 +84,7 @@ func (s *Server) handleEntryCreate(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, store.ErrKeyReused):
 		// A page sent before and then changed (the back button): the text
 		// is kept, and a new key makes sending it again a new entry.
-		lang := page.Lang(r)
-		s.render(w, r, statusOf(err), "create", page.T(lang, "create.title"), "write",
-			createForm{Draft: draft, Resent: true, Key: newKey()})
+		s.formAgain(w, r, statusOf(err), createForm{Draft: draft, Resent: true, Key: newKey()})
 		return
 	case err != nil:
 		s.fail(w, r, err)
@@ -95,6 +102,16 @@ func (s *Server) handleEntryCreate(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	http.Redirect(w, r, "/visitor/visitor_list/", http.StatusSeeOther)
+}
+
+// formAgain shows the create form again after a refusal, with what was
+// typed. Nothing was stored, so it carries the key it came with, or a first
+// one if it had none.
+func (s *Server) formAgain(w http.ResponseWriter, r *http.Request, status int, form createForm) {
+	if form.Key == "" {
+		form.Key = newKey()
+	}
+	s.render(w, r, status, "create", page.T(page.Lang(r), "create.title"), "write", form)
 }
 
 // createFromForm stores draft with the browser's author secret (cookie) or,
@@ -159,11 +176,16 @@ func (s *Server) handleEntryDelete(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/visitor/visitor_list/", http.StatusSeeOther)
 }
 
-// isAdmin checks a token against app.admin_token in constant time; with no
-// admin token configured, nobody is admin.
+// isAdmin checks a token against app.admin_token in constant time: both are
+// hashed first, so that not even the token's length shows in how long the
+// answer takes. With no admin token configured, nobody is admin.
 func (s *Server) isAdmin(token string) bool {
 	admin := s.opts.AdminToken
-	return admin != "" && token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(admin)) == 1
+	if admin == "" || token == "" {
+		return false
+	}
+	got, want := sha256.Sum256([]byte(token)), sha256.Sum256([]byte(admin))
+	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
 }
 
 func authorSecret(r *http.Request) string {

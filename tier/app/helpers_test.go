@@ -46,11 +46,18 @@ func newTestAppWith(t testing.TB, driver string, change func(*app.Options)) *tes
 	opts := app.Options{
 		Instance:   config.Instance{ID: "app-1", Zone: "ap-northeast-2a", Subnet: "10.0.2.0/24"},
 		AdminToken: adminToken,
+		MaxLinks:   config.Default().App.MaxLinks,
 		Version:    "v-test",
-		Log:        storetest.Logger(t),
-		Now:        testNow,
 	}
 	change(&opts)
+	return serveApp(t, db, cfg, opts)
+}
+
+// serveApp is the app tier over db on a real listener, with opts and the
+// tests' logger and clock.
+func serveApp(t testing.TB, db *store.DB, cfg config.Database, opts app.Options) *testApp {
+	t.Helper()
+	opts.Log, opts.Now = storetest.Logger(t), testNow
 	srv := httptest.NewServer(app.New(db, opts))
 	t.Cleanup(srv.Close)
 	return &testApp{Server: srv, db: db, cfg: cfg}
@@ -110,6 +117,14 @@ func (a *testApp) count(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return len(p.Entries)
+}
+
+// wantCount fails the test unless a's store holds n entries.
+func wantCount(t *testing.T, a *testApp, n int, when string) {
+	t.Helper()
+	if got := a.count(t); got != n {
+		t.Errorf("%s: %d entries stored, want %d", when, got, n)
+	}
 }
 
 func wantStatus(t *testing.T, r response, status int) {

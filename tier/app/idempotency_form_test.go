@@ -21,13 +21,33 @@ import (
 )
 
 // counted is an Observer that counts what it hears.
-type counted struct{ created, validation, refused atomic.Int64 }
+type counted struct {
+	created, validation atomic.Int64
 
-func (c *counted) EntryCreated()       { c.created.Add(1) }
-func (c *counted) EntryDeleted()       {}
-func (c *counted) ValidationFailed()   { c.validation.Add(1) }
-func (c *counted) Shed(string)         {}
-func (c *counted) WriteRefused(string) { c.refused.Add(1) }
+	mu      sync.Mutex
+	refused map[string]int // by reason
+}
+
+func (c *counted) EntryCreated()     { c.created.Add(1) }
+func (c *counted) EntryDeleted()     {}
+func (c *counted) ValidationFailed() { c.validation.Add(1) }
+func (c *counted) Shed(string)       {}
+
+func (c *counted) WriteRefused(reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.refused == nil {
+		c.refused = map[string]int{}
+	}
+	c.refused[reason]++
+}
+
+// refusals is how many writes were refused for reason.
+func (c *counted) refusals(reason string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.refused[reason]
+}
 
 // holding is the store with one seam: the first keyed create of key waits,
 // once it has reached the store, until release is closed. It lets a test hold

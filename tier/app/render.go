@@ -124,7 +124,8 @@ func newFormField(v page.View, name, typ string, max int, autocomplete string) f
 // createForm is the create page: the draft as typed, each field's problem
 // in the reader's language, and the idempotency key its POST carries. Resent
 // says the page's key had been used by a different request, so this one
-// carries a new key.
+// carries a new key. Trapped says the post was refused for filling in the
+// honeypot, which is shown again empty.
 type createForm struct {
 	Draft    store.Draft
 	Problems map[string]string
@@ -133,6 +134,7 @@ type createForm struct {
 	// RetryIn is the seconds until the write limit lets the client post
 	// again; 0 when it did not refuse.
 	RetryIn int
+	Trapped bool
 }
 
 func (f createForm) value(name string) string {

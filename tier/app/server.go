@@ -38,9 +38,12 @@ type Entries interface {
 type Options struct {
 	Instance   config.Instance
 	AdminToken string // empty: no admin
-	Version    string
-	Static     *assets.Static
-	Log        *slog.Logger
+	// MaxLinks is app.max_links: the most links an entry's content may
+	// have; 0 allows none.
+	MaxLinks int
+	Version  string
+	Static   *assets.Static
+	Log      *slog.Logger
 	// Now is the clock, for the default day; time.Now when nil.
 	Now func() time.Time
 	// ReadYourWrites is how long after a write a client's reads go to the
@@ -75,10 +78,10 @@ type Observer interface {
 	EntryCreated()
 	EntryDeleted()
 	ValidationFailed()
-	Shed(tier string) // a request refused over the concurrency limit
-	// WriteRefused hears a create refused with nothing stored, by reason
-	// (metrics.RefusedWriteLimit).
+	// WriteRefused hears a write refused by a defence against abuse, which
+	// stored nothing, by reason ("write_limit", "honeypot", "links").
 	WriteRefused(reason string)
+	Shed(tier string) // a request refused over the concurrency limit
 }
 
 type noObserver struct{}

@@ -53,8 +53,8 @@ func TestAFormPastTheWriteLimitIs429WithItsTextKeptAndWhenToPostAgain(t *testing
 			if n := a.count(t); n != 2 {
 				t.Errorf("%d entries, want the 2 the limit allows", n)
 			}
-			if seen.refused.Load() != 2 || seen.created.Load() != 2 {
-				t.Errorf("observer heard %d refused and %d created, want 2 and 2", seen.refused.Load(), seen.created.Load())
+			if seen.refusals("write_limit") != 2 || seen.created.Load() != 2 {
+				t.Errorf("observer heard %d refused and %d created, want 2 and 2", seen.refusals("write_limit"), seen.created.Load())
 			}
 		})
 	}
