@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/guestbook/guestbook/internal/httpcheck"
 	"github.com/guestbook/guestbook/store/storetest"
 )
 
@@ -255,7 +256,12 @@ func TestServeWithNoConfigRunsOnSQLiteInTheWorkingDirectory(t *testing.T) {
 	if code, body := get(t, base+"/readyz"); code != http.StatusOK {
 		t.Errorf("GET /readyz: %d %s, want 200", code, body)
 	}
-	form := url.Values{"name": {"홍길동"}, "email": {"hong@example.com"}, "content": {"안녕하세요, 방명록 시험입니다"}}
+	// With nothing configured a form posted sooner than app.form_min_age
+	// (2s) after it was served is refused: this one is posted as a person
+	// posts it, a little later.
+	token := httpcheck.FormToken(t, http.DefaultClient, base)
+	time.Sleep(2100 * time.Millisecond)
+	form := url.Values{"name": {"홍길동"}, "email": {"hong@example.com"}, "content": {"안녕하세요, 방명록 시험입니다"}, "form_token": {token}}
 	resp, err := client.PostForm(base+"/visitor/visitor_create/", form)
 	if err != nil {
 		t.Fatalf("POST /visitor/visitor_create/: %v", err)

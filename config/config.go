@@ -113,6 +113,13 @@ type App struct {
 	// content may have; one with more is refused with 422, since links are
 	// what spam is written for. 0: no link at all. Default 2.
 	MaxLinks int `yaml:"max_links"`
+	// FormMinAge is how old the create form's signed form_token must be
+	// before the form may be posted: people take seconds to write, bots
+	// post at once. 0: no minimum. Default 2s.
+	FormMinAge time.Duration `yaml:"form_min_age"`
+	// FormMaxAge is how old a form_token may be: a page left open longer
+	// is refused and shown again with a fresh token. Default 24h.
+	FormMaxAge time.Duration `yaml:"form_max_age"`
 }
 
 // Database configures the store.
@@ -196,7 +203,8 @@ func Default() Config {
 	return Config{
 		Web: Web{Listen: ":8080", HealthInterval: 2 * time.Second, TryTimeout: time.Second, MaxConcurrency: 512},
 		App: App{Listen: ":8081", MaxConcurrency: 128, TrustedProxies: DefaultAppTrustedProxies(),
-			WriteLimit: 5, WriteWindow: time.Minute, MaxLinks: 2},
+			WriteLimit: 5, WriteWindow: time.Minute, MaxLinks: 2,
+			FormMinAge: 2 * time.Second, FormMaxAge: 24 * time.Hour},
 		Database: Database{
 			Driver:          SQLite.Name,
 			Primary:         "guestbook.db",
@@ -262,6 +270,12 @@ func (c Config) Validate() error {
 	}
 	if c.App.MaxLinks < 0 {
 		return fmt.Errorf("app.max_links: %d is negative (0 allows no link)", c.App.MaxLinks)
+	}
+	if c.App.FormMinAge < 0 || c.App.FormMinAge > time.Hour {
+		return fmt.Errorf("app.form_min_age: %s is not between 0s and 1h", c.App.FormMinAge)
+	}
+	if c.App.FormMaxAge <= c.App.FormMinAge {
+		return fmt.Errorf("app.form_max_age: %s is not longer than app.form_min_age (%s)", c.App.FormMaxAge, c.App.FormMinAge)
 	}
 	if _, err := ParseNetworks(c.Web.TrustedProxies); err != nil {
 		return fmt.Errorf("web.trusted_proxies: %w", err)

@@ -64,7 +64,7 @@ func TestLoadWithNothingSetGivesTheDocumentedDefaults(t *testing.T) {
 		Web: Web{Listen: ":8080", HealthInterval: 2 * time.Second, TryTimeout: time.Second, MaxConcurrency: 512},
 		App: App{Listen: ":8081", MaxConcurrency: 128,
 			TrustedProxies: []string{"127.0.0.0/8", "::1", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"},
-			WriteLimit:     5, WriteWindow: time.Minute, MaxLinks: 2},
+			WriteLimit:     5, WriteWindow: time.Minute, MaxLinks: 2, FormMinAge: 2 * time.Second, FormMaxAge: 24 * time.Hour},
 		Database: Database{
 			Driver:          "sqlite",
 			Primary:         "guestbook.db",
@@ -119,6 +119,8 @@ app:
   write_window: 30s
   secret: "0123456789abcdef0123456789abcdef-file"
   max_links: 0
+  form_min_age: 5s
+  form_max_age: 1h
 database:
   driver: mysql
   primary: "gb:pw@tcp(db1:3306)/guestbook"
@@ -148,7 +150,8 @@ log:
 			HealthInterval: 750 * time.Millisecond, TryTimeout: 400 * time.Millisecond, MaxConcurrency: 64,
 			RateLimit: 2.5, RateBurst: 10, TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"}},
 		App: App{Listen: ":9001", AdminToken: "t0ken", TrustedProxies: []string{"10.0.1.0/24"}, MaxConcurrency: 32,
-			WriteLimit: 3, WriteWindow: 30 * time.Second, Secret: "0123456789abcdef0123456789abcdef-file", MaxLinks: 0},
+			WriteLimit: 3, WriteWindow: 30 * time.Second, Secret: "0123456789abcdef0123456789abcdef-file", MaxLinks: 0,
+			FormMinAge: 5 * time.Second, FormMaxAge: time.Hour},
 		Database: Database{
 			Driver:          "mysql",
 			Primary:         "gb:pw@tcp(db1:3306)/guestbook",
@@ -240,6 +243,8 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 		"GUESTBOOK_WEB_RATE_BURST=3",
 		"GUESTBOOK_APP_MAX_CONCURRENCY=16",
 		"GUESTBOOK_APP_MAX_LINKS=5",
+		"GUESTBOOK_APP_FORM_MIN_AGE=0s",
+		"GUESTBOOK_APP_FORM_MAX_AGE=30m",
 		"GUESTBOOK_WEB_TRUSTED_PROXIES=10.0.0.0/16, 192.0.2.7",
 		"GUESTBOOK_APP_LISTEN=:9001",
 		"GUESTBOOK_APP_TRUSTED_PROXIES=10.0.1.0/24",
@@ -283,7 +288,8 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 			HealthInterval: 5 * time.Second, TryTimeout: 1500 * time.Millisecond, MaxConcurrency: 0, RateLimit: 0.5, RateBurst: 3,
 			TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"}, TLSCert: "/etc/guestbook/cert.pem", TLSKey: "/etc/guestbook/key.pem"},
 		App: App{Listen: ":9001", AdminToken: "t0ken", TrustedProxies: []string{"10.0.1.0/24"}, MaxConcurrency: 16,
-			WriteLimit: 0, WriteWindow: 10 * time.Second, Secret: "0123456789abcdef0123456789abcdef-env", MaxLinks: 5},
+			WriteLimit: 0, WriteWindow: 10 * time.Second, Secret: "0123456789abcdef0123456789abcdef-env", MaxLinks: 5,
+			FormMaxAge: 30 * time.Minute},
 		Database: Database{
 			Driver:          "mysql",
 			Primary:         "gb:pw@tcp(db1:3306)/guestbook",
@@ -554,6 +560,9 @@ func TestValidateNamesTheKeyOfABadValue(t *testing.T) {
 		{"zero query_timeout", func(c *Config) { c.Database.QueryTimeout = 0 }, "database.query_timeout"},
 		{"negative query_timeout", func(c *Config) { c.Database.QueryTimeout = -time.Second }, "database.query_timeout"},
 		{"negative read_your_writes", func(c *Config) { c.Database.ReadYourWrites = -time.Second }, "database.read_your_writes"},
+		{"negative form_min_age", func(c *Config) { c.App.FormMinAge = -time.Second }, "app.form_min_age"},
+		{"form_min_age over an hour", func(c *Config) { c.App.FormMinAge = 2 * time.Hour }, "app.form_min_age"},
+		{"form_max_age not over form_min_age", func(c *Config) { c.App.FormMinAge, c.App.FormMaxAge = time.Minute, time.Minute }, "app.form_max_age"},
 		{"max_open_conns 0", func(c *Config) { c.Database.MaxOpenConns = 0 }, "database.max_open_conns"},
 		{"negative max_idle_conns", func(c *Config) { c.Database.MaxIdleConns = -1 }, "database.max_idle_conns"},
 		{"conn_max_lifetime 0", func(c *Config) { c.Database.ConnMaxLifetime = 0 }, "database.conn_max_lifetime"},

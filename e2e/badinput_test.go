@@ -110,7 +110,7 @@ func testBadInput(t *testing.T, tp *topology, l *ledger) {
 		} {
 			m := l.next()
 			h.Set("Content-Type", "application/x-www-form-urlencoded")
-			r, err := v.do("POST", "/visitor/visitor_create/", strings.NewReader(entryForm("악당", "evil@example.com", m).Encode()), h)
+			r, err := v.do("POST", "/visitor/visitor_create/", strings.NewReader(v.signed(t, entryForm("악당", "evil@example.com", m)).Encode()), h)
 			wantStatus(t, fmt.Sprintf("a form posted with %v", h), r, err, http.StatusForbidden)
 			l.refused(m)
 

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -27,6 +28,9 @@ import (
 type visitor struct {
 	base string
 	hc   *http.Client
+
+	mu    sync.Mutex
+	token string // a form_token the guestbook served this visitor, once
 }
 
 // newVisitor is a visitor of base. With fresh set, every request opens a
@@ -94,12 +98,61 @@ func (v *visitor) mustGet(t *testing.T, path string, want int) response {
 
 // postForm posts form values as a browser on this site does: Origin is the
 // site, and Sec-Fetch-Site says same-origin.
+// A create form without a form_token gets the visitor's, as a browser
+// posts the token of the form it was served; the topology's app tier has
+// no minimum age (app.form_min_age 0), so one token serves every write.
+// When the form page itself is not served (shed with 503, say), its answer
+// is the write's, as a person would see it.
 func (v *visitor) postForm(path string, form url.Values) (response, error) {
+	if _, set := form["form_token"]; path == "/visitor/visitor_create/" && !set {
+		token, page, err := v.formToken()
+		if err != nil || token == "" {
+			return page, err
+		}
+		form = maps.Clone(form)
+		form.Set("form_token", token)
+	}
 	return v.do("POST", path, strings.NewReader(form.Encode()), http.Header{
 		"Content-Type":   {"application/x-www-form-urlencoded"},
 		"Origin":         {v.base},
 		"Sec-Fetch-Site": {"same-origin"},
 	})
+}
+
+var formTokenRE = regexp.MustCompile(`name="form_token" value="([^"]*)"`)
+
+// formToken is the form_token of the create form as the guestbook served
+// it to this visitor the first time it was served, or, while it was not,
+// the answer to asking for the form.
+func (v *visitor) formToken() (string, response, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.token != "" {
+		return v.token, response{}, nil
+	}
+	r, err := v.get("/visitor/visitor_create/")
+	if err != nil || r.status != http.StatusOK {
+		return "", r, err
+	}
+	m := formTokenRE.FindStringSubmatch(r.body)
+	if m == nil {
+		return "", r, fmt.Errorf("the create form has no form_token")
+	}
+	v.token = m[1]
+	return v.token, r, nil
+}
+
+// signed is form with the visitor's form_token, for a test that posts it
+// its own way.
+func (v *visitor) signed(t *testing.T, form url.Values) url.Values {
+	t.Helper()
+	token, r, err := v.formToken()
+	if err != nil || token == "" {
+		t.Fatalf("the create form: %d %v", r.status, err)
+	}
+	form = maps.Clone(form)
+	form.Set("form_token", token)
+	return form
 }
 
 // entryForm is the create form filled in.

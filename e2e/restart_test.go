@@ -71,7 +71,7 @@ type slowPost struct {
 func startSlowPost(t *testing.T, addr string, l *ledger) *slowPost {
 	t.Helper()
 	marker := l.next()
-	body := entryForm("느린 방문객", "slow@example.com", marker+" 천천히 보냈어요").Encode()
+	body := newVisitor("http://"+addr, false).signed(t, entryForm("느린 방문객", "slow@example.com", marker+" 천천히 보냈어요")).Encode()
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)

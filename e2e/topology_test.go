@@ -90,6 +90,9 @@ type topologyOptions struct {
 	// load balancer that says who the client is in X-Forwarded-For) and of
 	// the app tier; web-2 still believes nobody's headers.
 	web1TrustsClient bool
+	// formMinAge is app.form_min_age; 0 (no minimum), so that the tests
+	// can post forms the moment they have them.
+	formMinAge time.Duration
 }
 
 // startTopology starts the whole system and returns once every tier is
@@ -242,6 +245,7 @@ func (tp *topology) startApp(t *testing.T, name string, opts topologyOptions) *p
 		"GUESTBOOK_DATABASE_CONNECT_TIMEOUT=20s",
 		"GUESTBOOK_DATABASE_QUERY_TIMEOUT="+cmp.Or(opts.queryTimeout, dbQueryTimeout).String(),
 		"GUESTBOOK_APP_LISTEN="+addr,
+		"GUESTBOOK_APP_FORM_MIN_AGE="+opts.formMinAge.String(),
 		"GUESTBOOK_APP_TRUSTED_PROXIES="+strings.Join(unique(webs), ","),
 		"GUESTBOOK_APP_ADMIN_TOKEN="+adminToken,
 		"GUESTBOOK_INSTANCE_ID="+name,

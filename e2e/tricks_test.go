@@ -107,7 +107,7 @@ func testHeaderTricks(t *testing.T, web string, l *ledger) {
 	// believed: a post that claims to have come over HTTPS gets no Secure
 	// cookie, and the client does not choose its request id.
 	m := l.next()
-	r, err := v.do("POST", "/visitor/visitor_create/", strings.NewReader(entryForm("위장", "fake@example.com", m).Encode()), http.Header{
+	r, err := v.do("POST", "/visitor/visitor_create/", strings.NewReader(v.signed(t, entryForm("위장", "fake@example.com", m)).Encode()), http.Header{
 		"Content-Type":      {"application/x-www-form-urlencoded"},
 		"Origin":            {web},
 		"X-Forwarded-Proto": {"https"},

@@ -1,6 +1,7 @@
 package tier_test
 
 import (
+	"github.com/guestbook/guestbook/internal/httpcheck"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -43,8 +44,10 @@ func TestTheAppTierPublishesItsMetrics(t *testing.T) {
 	base := "http://" + p.Addr()
 	status(t, base+"/visitor/visitor_detail/424242")
 	status(t, base+"/visitor/visitor_detail/777")
-	http.PostForm(base+"/visitor/visitor_create/", url.Values{"name": {"m"}, "email": {"m@example.com"}, "content": {"c"}})
-	http.PostForm(base+"/visitor/visitor_create/", url.Values{"name": {""}})
+	token := httpcheck.FormToken(t, http.DefaultClient, base)
+	http.PostForm(base+"/visitor/visitor_create/", url.Values{"name": {"m"}, "email": {"m@example.com"}, "content": {"c"}, "form_token": {token}})
+	http.PostForm(base+"/visitor/visitor_create/", url.Values{"name": {""}, "form_token": {token}})
+	http.PostForm(base+"/visitor/visitor_create/", url.Values{"name": {"bot"}}) // no token: refused
 	text := scrape(t, base+"/metrics")
 	wantMetrics(t, text,
 		`guestbook_http_requests_total{code="404",method="GET",route="GET /visitor/visitor_detail/{id}"} 2`,
@@ -52,6 +55,7 @@ func TestTheAppTierPublishesItsMetrics(t *testing.T) {
 		`guestbook_http_requests_in_flight`,
 		`guestbook_entries_total{action="created"} 1`,
 		`guestbook_validation_failures_total 1`,
+		`guestbook_writes_refused_total{reason="token_missing"} 1`,
 		`guestbook_build_info{commit=`,
 		`guestbook_store_queries_total{backend=`,
 		`guestbook_store_writer{candidate=`,
@@ -71,8 +75,9 @@ func TestRefusedWritesAreCountedByReason(t *testing.T) {
 	cfg.App.MaxLinks = 1
 	p, _, _ := start(t, tier.RoleAll, cfg)
 	base := "http://" + p.Addr()
-	trap := url.Values{"name": {"봇"}, "email": {"b@example.com"}, "content": {"c"}, "website": {"x"}}
-	links := url.Values{"name": {"링크"}, "email": {"l@example.com"}, "content": {"www.a.example www.b.example"}}
+	token := httpcheck.FormToken(t, http.DefaultClient, base) // the form as served: only the rule under test is broken
+	trap := url.Values{"name": {"봇"}, "email": {"b@example.com"}, "content": {"c"}, "website": {"x"}, "form_token": {token}}
+	links := url.Values{"name": {"링크"}, "email": {"l@example.com"}, "content": {"www.a.example www.b.example"}, "form_token": {token}}
 	for _, form := range []url.Values{trap, links, links} {
 		resp, err := http.PostForm(base+"/visitor/visitor_create/", form)
 		if err != nil {

@@ -71,6 +71,7 @@ func sqliteConfig(t *testing.T) (config.Config, config.Database) {
 	cfg := config.Default()
 	cfg.Database = storetest.Config(t, "sqlite")
 	cfg.Instance.ID = "test-instance"
+	cfg.App.FormMinAge = 0 // the tests post their forms at once
 	return cfg, cfg.Database
 }
 
@@ -119,13 +120,14 @@ func TestRoleWebForwardsTheGuestbookToTheAppTier(t *testing.T) {
 			t.Errorf("GET %s through the web role = %d", path, got)
 		}
 	}
-	resp, err := http.PostForm(base+"/visitor/visitor_create/", url.Values{"name": {"웹"}, "email": {"w@example.com"}, "content": {"through the web tier"}})
+	resp, err := http.PostForm(base+"/visitor/visitor_create/", url.Values{"name": {"웹"}, "email": {"w@example.com"}, "content": {"through the web tier"},
+		"form_token": {httpcheck.FormToken(t, http.DefaultClient, base)}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(string(body), "through the web tier") {
+	if resp.Request.URL.Path != "/visitor/visitor_list/" || !strings.Contains(string(body), "through the web tier") {
 		t.Errorf("the entry posted through the web tier is not in the list it redirects to (status %d)", resp.StatusCode)
 	}
 }
@@ -169,7 +171,8 @@ func TestShutdownLetsAWriteInFlightFinish(t *testing.T) {
 	cfg, dbCfg := sqliteConfig(t)
 	p, stop, wait := start(t, tier.RoleAll, cfg)
 
-	form := url.Values{"name": {"종료 중"}, "email": {"s@example.com"}, "content": {"in flight during shutdown"}}.Encode()
+	form := url.Values{"name": {"종료 중"}, "email": {"s@example.com"}, "content": {"in flight during shutdown"},
+		"form_token": {httpcheck.FormToken(t, http.DefaultClient, "http://"+p.Addr())}}.Encode()
 	conn, err := net.Dial("tcp", p.Addr())
 	if err != nil {
 		t.Fatal(err)

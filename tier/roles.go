@@ -178,6 +178,7 @@ func openApp(ctx context.Context, opts Options, r *Role, extra app.Options) (*ap
 	extra.Static, extra.Log, extra.Now = r.static, opts.Log, now
 	extra.ReadYourWrites, extra.Observer, extra.Draining = cfg.Database.ReadYourWrites, r.Metrics, r.draining.Load
 	extra.Admission = r.limiter("app", cfg.App.MaxConcurrency)
+	extra.FormMinAge, extra.FormMaxAge = cfg.App.FormMinAge, cfg.App.FormMaxAge
 	return app.New(db, extra), nil
 }
 

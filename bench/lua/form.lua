@@ -1,15 +1,17 @@
 -- bench/lua/form.lua: wrk script for bench/suite's write workloads.
 --
---   wrk ... -s bench/lua/form.lua URL -- WRITE_PERCENT READ_PATH
+--   wrk ... -s bench/lua/form.lua URL -- WRITE_PERCENT READ_PATH FORM_TOKEN
 --
 -- WRITE_PERCENT of the requests (100: all) POST the guestbook's create form
 -- to /visitor/visitor_create/, as a browser's form would but without Origin
 -- or Sec-Fetch-Site (a client that is not a browser passes the cross-origin
 -- protection, as curl does); the others GET READ_PATH. Writes are spread
 -- evenly (10: every tenth request), not drawn at random, so two runs do the
--- same work. Each thread counts the statuses it got, and done() prints them
--- as "status CODE COUNT" lines, so bench/suite can set the 303s (each one an
--- acknowledged insert) against the rows the database gained.
+-- same work. FORM_TOKEN is a form_token the guestbook served (bench/suite
+-- fetches one with curl), posted with every write. Each thread counts the
+-- statuses it got, and done() prints them as "status CODE COUNT" lines, so
+-- bench/suite can set the 303s (each one an acknowledged insert) against the
+-- rows the database gained.
 
 -- Entries as visitors write them: Korean, English and both, short and long.
 local entries = {
@@ -48,6 +50,7 @@ end
 function init(args)
   write_percent = tonumber(args[1] or "100")
   local read_path = args[2] or "/visitor/visitor_list/"
+  local token = args[3] or ""
   counts = {}
   n = 0
   -- Requests are formatted once here: wrk shares the machine's two cores
@@ -55,7 +58,7 @@ function init(args)
   writes = {}
   for i, e in ipairs(entries) do
     local body = "name=" .. urlencode(e[1]) .. "&email=" .. urlencode(e[2]) ..
-      "&day=&content=" .. urlencode(e[3])
+      "&day=&content=" .. urlencode(e[3]) .. "&form_token=" .. urlencode(token)
     local h = copy_headers()
     h["Content-Type"] = "application/x-www-form-urlencoded"
     writes[i] = wrk.format("POST", "/visitor/visitor_create/", h, body)

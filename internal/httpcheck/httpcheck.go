@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"testing"
 	"time"
 )
@@ -124,4 +125,18 @@ func Logger(t testing.TB) *slog.Logger {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+var formTokenField = regexp.MustCompile(`name="form_token" value="([^"]*)"`)
+
+// FormToken is the form_token of the create form that base serves now to c,
+// as a browser gets it before it posts the form.
+func FormToken(t testing.TB, c *http.Client, base string) string {
+	t.Helper()
+	resp, body := Do(t, c, NewRequest(t, "GET", base+"/visitor/visitor_create/", nil))
+	m := formTokenField.FindStringSubmatch(body)
+	if resp.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("the create form at %s: status %d, no form_token:\n%s", base, resp.StatusCode, body)
+	}
+	return m[1]
 }

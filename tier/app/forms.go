@@ -23,8 +23,16 @@ import (
 const authorCookie = "gb_author"
 
 func (s *Server) handleEntryCreateForm(w http.ResponseWriter, r *http.Request) {
-	form := createForm{Draft: store.Draft{Day: s.opts.Now().Format(time.DateOnly)}, Key: newKey()}
+	form := createForm{Draft: store.Draft{Day: s.opts.Now().Format(time.DateOnly)}, Key: newKey(), Token: s.tokens.issue()}
 	s.render(w, r, http.StatusOK, "create", page.T(page.Lang(r), "create.title"), "write", form)
+}
+
+// refuseForm answers a create form refused for its token, before any field
+// was looked at, with 422 and the form again saying why.
+func (s *Server) refuseForm(w http.ResponseWriter, r *http.Request, draft store.Draft, key string, why formRefusal) {
+	s.opts.Observer.WriteRefused(string(why))
+	s.formAgain(w, r, http.StatusUnprocessableEntity,
+		createForm{Draft: draft, Key: key, Refusal: page.T(page.Lang(r), "create.refused."+string(why))})
 }
 
 func (s *Server) handleEntryCreate(w http.ResponseWriter, r *http.Request) {
@@ -43,6 +51,11 @@ func (s *Server) handleEntryCreate(w http.ResponseWriter, r *http.Request) {
 		Day:     r.PostForm.Get("day"),
 		Content: r.PostForm.Get("content"),
 		Sender:  s.sender(r),
+	}
+	var why formRefusal
+	if errors.As(s.tokens.check(r.PostForm.Get("form_token")), &why) {
+		s.refuseForm(w, r, draft, key, why)
+		return
 	}
 	if r.PostForm.Get(honeypotField) != "" {
 		// Shown again with the trap empty: a person whose browser filled
@@ -74,12 +87,7 @@ func (s *Server) handleEntryCreate(w http.ResponseWriter, r *http.Request) {
 		// Nothing was stored: the form goes back with its text and key,
 		// saying when it may be posted again.
 		retryIn, _ := s.writeLimited(w, err)
-		if key == "" {
-			key = newKey()
-		}
-		lang := page.Lang(r)
-		s.render(w, r, statusOf(err), "create", page.T(lang, "create.title"), "write",
-			createForm{Draft: draft, Key: key, RetryIn: retryIn})
+		s.formAgain(w, r, statusOf(err), createForm{Draft: draft, Key: key, RetryIn: retryIn})
 		return
 	case errors.Is(err, store.ErrKeyReused):
 		// A page sent before and then changed (the back button): the text
@@ -106,11 +114,13 @@ func (s *Server) handleEntryCreate(w http.ResponseWriter, r *http.Request) {
 
 // formAgain shows the create form again after a refusal, with what was
 // typed. Nothing was stored, so it carries the key it came with, or a first
-// one if it had none.
+// one if it had none, and a fresh form token, so that a person can post it
+// again once it is old enough.
 func (s *Server) formAgain(w http.ResponseWriter, r *http.Request, status int, form createForm) {
 	if form.Key == "" {
 		form.Key = newKey()
 	}
+	form.Token = s.tokens.issue()
 	s.render(w, r, status, "create", page.T(page.Lang(r), "create.title"), "write", form)
 }
 

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -97,8 +98,15 @@ func (a *testApp) get(t *testing.T, c *http.Client, path string, header ...strin
 	return do(t, c, req)
 }
 
+// postForm posts form to path. A create form without a form_token gets
+// one as a browser does, from the form page (with no minimum age in the
+// test app); a test of the token sets form_token itself, empty for none.
 func (a *testApp) postForm(t *testing.T, c *http.Client, path string, form url.Values, header ...string) response {
 	t.Helper()
+	if _, set := form["form_token"]; path == "/visitor/visitor_create/" && !set {
+		form = maps.Clone(form)
+		form.Set("form_token", a.formToken(t, c))
+	}
 	req, err := http.NewRequest("POST", a.URL+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatal(err)
@@ -108,6 +116,12 @@ func (a *testApp) postForm(t *testing.T, c *http.Client, path string, form url.V
 		req.Header.Set(header[i], header[i+1])
 	}
 	return do(t, c, req)
+}
+
+// formToken is the form_token of a create form served to c now.
+func (a *testApp) formToken(t testing.TB, c *http.Client) string {
+	t.Helper()
+	return httpcheck.FormToken(t, c, a.URL)
 }
 
 func (a *testApp) count(t *testing.T) int {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -132,6 +133,10 @@ func send(c *http.Client, req *http.Request) (response, error) {
 
 func (a *keyedApp) formRequest(t testing.TB, form url.Values, cookie string) *http.Request {
 	t.Helper()
+	if _, set := form["form_token"]; !set {
+		form = maps.Clone(form)
+		form.Set("form_token", a.formToken(t, http.DefaultClient))
+	}
 	req, err := http.NewRequest("POST", a.URL+"/visitor/visitor_create/", strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatal(err)

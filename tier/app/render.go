@@ -130,11 +130,13 @@ type createForm struct {
 	Draft    store.Draft
 	Problems map[string]string
 	Key      string
+	Token    string // the signed form_token (formtoken.go)
 	Resent   bool
 	// RetryIn is the seconds until the write limit lets the client post
 	// again; 0 when it did not refuse.
 	RetryIn int
 	Trapped bool
+	Refusal string // why the post was refused before its fields were read
 }
 
 func (f createForm) value(name string) string {

@@ -63,14 +63,19 @@ type Options struct {
 	Draining func() bool
 	// Admission bounds the requests worked on at once; none when nil.
 	Admission page.Admission
-	// Secret is what keyed hashes are derived from (the client hash of the
-	// write limit): app.secret, or the database's. Every instance must have
-	// the same. Empty: a random one for this process alone.
+	// Secret is what every app instance shares (app.secret, or the one
+	// migrate made in the database): the write limit's client hash and the
+	// form tokens' signatures are derived from it, so that one instance
+	// counts and checks what another made. Empty: a random one for this
+	// process alone (tests of one instance).
 	Secret []byte
 	// WriteLimit is the most entries one client may create in any
 	// WriteWindow (app.write_limit, app.write_window); 0: no limit.
 	WriteLimit  int
 	WriteWindow time.Duration
+	// FormMinAge and FormMaxAge bound how old a create form's token may be
+	// when it is posted (app.form_min_age, app.form_max_age).
+	FormMinAge, FormMaxAge time.Duration
 }
 
 // Observer hears what the app tier does, for metrics.
@@ -79,7 +84,8 @@ type Observer interface {
 	EntryDeleted()
 	ValidationFailed()
 	// WriteRefused hears a write refused by a defence against abuse, which
-	// stored nothing, by reason ("write_limit", "honeypot", "links").
+	// stored nothing, by reason ("write_limit", "honeypot", "links",
+	// "too_soon", "token_missing", ...).
 	WriteRefused(reason string)
 	Shed(tier string) // a request refused over the concurrency limit
 }
@@ -107,6 +113,7 @@ type Server struct {
 	inFlight inFlight
 	// shedAnswers are the refusals past the concurrency limit, made once.
 	shedAnswers shedAnswers
+	tokens      formTokens
 }
 
 // New builds the application tier over entries.
@@ -129,7 +136,11 @@ func New(entries Entries, opts Options) *Server {
 	if len(opts.Secret) == 0 {
 		opts.Secret = randomBytes(32)
 	}
+	if opts.FormMaxAge == 0 {
+		opts.FormMaxAge = 24 * time.Hour
+	}
 	s := &Server{entries: entries, opts: opts, mux: http.NewServeMux(), self: hops.Of(opts.Instance)}
+	s.tokens = newFormTokens(opts.Secret, opts.FormMinAge, opts.FormMaxAge, opts.Now)
 	s.appHop = []string{s.self.Header()}[:1:1]
 	s.pages = parsePages(opts.Static)
 	s.rows = newRowCache(s.pages["list"], maxRowBytes, maxRowSize)

@@ -89,7 +89,7 @@ func New(version, commit string) *Metrics {
 		Name: "guestbook_rate_limited_total", Help: "Requests refused with 429 because their client was over its rate limit, by tier.",
 	}, []string{"tier"})
 	m.refused = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "guestbook_writes_refused_total", Help: "Writes refused with nothing stored, by reason (write_limit: the client's app.write_limit was reached; honeypot: the form's trap field was filled; links: more links than app.max_links).",
+		Name: "guestbook_writes_refused_total", Help: "Writes refused with nothing stored, by reason (write_limit: the client's app.write_limit was reached; honeypot: the form's trap field was filled; links: more links than app.max_links; too_soon, token_expired, token_missing, token_forged: the create form's form_token).",
 	}, []string{"reason"})
 	m.refused.WithLabelValues(RefusedWriteLimit) // shown at 0 before the first, so a rate has a start
 	for _, c := range []prometheus.Collector{m.requests, m.duration, m.inFlight, m.upstreamRequests,
@@ -157,7 +157,7 @@ func (m *Metrics) EntryCreated()     { m.entries.WithLabelValues("created").Inc(
 func (m *Metrics) EntryDeleted()     { m.entries.WithLabelValues("deleted").Inc() }
 func (m *Metrics) ValidationFailed() { m.validation.Inc() }
 
-// WriteRefused counts a write the app tier turned away for reason (such as
-// "honeypot" or "links"), storing nothing: one counter for every defence
+// WriteRefused counts a write the app tier turned away for reason (a form
+// token, the honeypot, too many links, the write limit), storing nothing: one counter for every defence
 // against abuse, so that one rate shows them all.
 func (m *Metrics) WriteRefused(reason string) { m.refused.WithLabelValues(reason).Inc() }

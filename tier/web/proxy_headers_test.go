@@ -140,7 +140,7 @@ func TestASameOriginBrowserPostThroughTheProxyIsStoredAndACrossOriginOneRefused(
 	f := newFront(t, nil, a.URL)
 	c := client(t)
 	post := func(content string, header ...string) int {
-		req := newRequest(t, "POST", f.URL+"/visitor/visitor_create/", form(content),
+		req := newRequest(t, "POST", f.URL+"/visitor/visitor_create/", form(content)+"&form_token="+a.token,
 			append([]string{"Content-Type", "application/x-www-form-urlencoded"}, header...)...)
 		return roundTrip(t, c, req).StatusCode
 	}

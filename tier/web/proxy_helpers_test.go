@@ -233,12 +233,18 @@ func restart(t *testing.T, url string, h http.Handler) *httptest.Server {
 	return srv
 }
 
+// testSecret is app.secret of every app server here: app tiers on one
+// database share its secret, and these, each on a database of its own,
+// share this one instead, so that a form token one issued is good at all.
+const testSecret = "the web tier tests' app secret, 32 characters or more"
+
 // appServer is the real app tier, built by the process's own role builder
 // over its own SQLite database, on a real listener: one app role behind the
 // web tier, reached only over HTTP.
 type appServer struct {
 	*httptest.Server
 	apiURL string // a second listener on the same app tier, for reading back
+	token  string // a form_token it issued, good for any app server here
 }
 
 func newAppServer(t *testing.T, id string) *appServer {
@@ -246,7 +252,9 @@ func newAppServer(t *testing.T, id string) *appServer {
 	cfg := config.Default()
 	cfg.Instance = config.Instance{ID: id}
 	cfg.Database.Primary = filepath.Join(t.TempDir(), "guestbook.db")
-	cfg.App.WriteLimit = 0 // the tests post dozens of entries a second, all from loopback
+	cfg.App.WriteLimit = 0      // the tests post dozens of entries a second, all from loopback
+	cfg.App.FormMinAge = 0      // the tests post at once
+	cfg.App.Secret = testSecret // the apps share one, as apps on one database do
 	role, err := tier.Build(t.Context(), tier.Options{Config: cfg, Role: tier.RoleApp, Version: "test", Log: httpcheck.Logger(t)})
 	if err != nil {
 		t.Fatalf("build the app role: %v", err)
@@ -255,7 +263,7 @@ func newAppServer(t *testing.T, id string) *appServer {
 	srv, api := httptest.NewServer(role.Handler), httptest.NewServer(role.Handler)
 	t.Cleanup(srv.Close)
 	t.Cleanup(api.Close)
-	return &appServer{Server: srv, apiURL: api.URL}
+	return &appServer{Server: srv, apiURL: api.URL, token: httpcheck.FormToken(t, http.DefaultClient, srv.URL)}
 }
 
 // contents is how many times each entry content is stored in the app's

@@ -100,6 +100,7 @@ func TestStoppingAnAppServerMidStreamFailsNoGetAndAppliesNoPostTwice(t *testing.
 			apps := []*appServer{newAppServer(t, "app-1"), newAppServer(t, "app-2"), newAppServer(t, "app-3")}
 			f := newFront(t, nil, apps[0].URL, apps[1].URL, apps[2].URL)
 			s := newStream(t, f.URL, 4)
+			s.token = apps[0].token // the apps share a secret: any one's token does
 
 			s.run(0, 120, func() { // stop app-2 while the last of these are in flight
 				if mode == "crash" {
@@ -157,6 +158,7 @@ func TestStoppingAnAppServerMidStreamFailsNoGetAndAppliesNoPostTwice(t *testing.
 type stream struct {
 	c       *http.Client
 	base    string
+	token   string // the create form's form_token
 	workers int
 
 	mu          sync.Mutex
@@ -185,7 +187,7 @@ func (s *stream) run(from, to int, midway func()) {
 		go func() {
 			defer wg.Done()
 			for i := range requests {
-				status, err := sendStream(s.c, s.base, i)
+				status, err := sendStream(s.c, s.base, s.token, i)
 				s.mu.Lock()
 				switch {
 				case i%6 == 5:
@@ -209,11 +211,11 @@ func (s *stream) run(from, to int, midway func()) {
 
 // sendStream is request i of the stream: a POST (form or JSON) every sixth, a
 // GET of the list page or the API otherwise.
-func sendStream(c *http.Client, base string, i int) (int, error) {
+func sendStream(c *http.Client, base, token string, i int) (int, error) {
 	var req *http.Request
 	switch {
 	case i%12 == 5:
-		req, _ = http.NewRequest("POST", base+"/visitor/visitor_create/", strings.NewReader(form(content(i))))
+		req, _ = http.NewRequest("POST", base+"/visitor/visitor_create/", strings.NewReader(form(content(i))+"&form_token="+token))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	case i%12 == 11:
 		req, _ = http.NewRequest("POST", base+"/visitor/api/entries",
