@@ -93,6 +93,8 @@ type topologyOptions struct {
 	// formMinAge is app.form_min_age; 0 (no minimum), so that the tests
 	// can post forms the moment they have them.
 	formMinAge time.Duration
+	// formMaxAge is app.form_max_age; 0: its default (24h).
+	formMaxAge time.Duration
 }
 
 // startTopology starts the whole system and returns once every tier is
@@ -246,6 +248,7 @@ func (tp *topology) startApp(t *testing.T, name string, opts topologyOptions) *p
 		"GUESTBOOK_DATABASE_QUERY_TIMEOUT="+cmp.Or(opts.queryTimeout, dbQueryTimeout).String(),
 		"GUESTBOOK_APP_LISTEN="+addr,
 		"GUESTBOOK_APP_FORM_MIN_AGE="+opts.formMinAge.String(),
+		"GUESTBOOK_APP_FORM_MAX_AGE="+cmp.Or(opts.formMaxAge, 24*time.Hour).String(),
 		"GUESTBOOK_APP_TRUSTED_PROXIES="+strings.Join(unique(webs), ","),
 		"GUESTBOOK_APP_ADMIN_TOKEN="+adminToken,
 		"GUESTBOOK_INSTANCE_ID="+name,
