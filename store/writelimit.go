@@ -64,10 +64,12 @@ func (e *LimitError) Error() string {
 
 func (e *LimitError) Unwrap() error { return ErrWriteLimited }
 
-// clientEntriesSQL lists a client's entries created after a time, oldest
-// first, from the index on (client_hash, created_at).
+// clientEntriesSQL lists a client's newest entries created after a time, at
+// most a number of them, newest first, from the index on (client_hash,
+// created_at): a refused create reads the limit's rows, not every row of a
+// long window.
 const clientEntriesSQL = `
-SELECT created_at FROM entries WHERE client_hash = ? AND created_at > ? ORDER BY created_at`
+SELECT created_at FROM entries WHERE client_hash = ? AND created_at > ? ORDER BY created_at DESC LIMIT ?`
 
 // insertAs runs insert, a create's one statement, on the writer x: as it
 // is, or under s's write limit (insertLimited).
@@ -90,6 +92,9 @@ func (db *DB) insertLimited(ctx context.Context, x *sqlx.DB, s Sender, now time.
 	}
 	defer conn.Close()
 	release, err := db.dialect.lockClient(ctx, conn, s.Hash)
+	if errors.Is(err, errClientBusy) {
+		return &LimitError{RetryAt: now.Add(time.Second)}
+	}
 	if err != nil {
 		return err
 	}
@@ -100,13 +105,13 @@ func (db *DB) insertLimited(ctx context.Context, x *sqlx.DB, s Sender, now time.
 	}
 	defer tx.Rollback()
 	var made []time.Time
-	if err := tx.SelectContext(ctx, &made, clientEntriesSQL, s.Hash, now.Add(-s.Window).UTC()); err != nil {
+	if err := tx.SelectContext(ctx, &made, clientEntriesSQL, s.Hash, now.Add(-s.Window).UTC(), s.Limit); err != nil {
 		return err
 	}
-	if over := len(made) - s.Limit; over >= 0 {
-		// The client may write again once over+1 of its entries have left
-		// the window (the oldest, unless the limit was lowered).
-		return &LimitError{RetryAt: made[over].Add(s.Window)}
+	if len(made) >= s.Limit {
+		// The client may write again once the oldest of its newest Limit
+		// entries has left the window.
+		return &LimitError{RetryAt: made[s.Limit-1].Add(s.Window)}
 	}
 	if err := insert(ctx, tx); err != nil {
 		return err
@@ -122,22 +127,38 @@ const (
 	releaseClientSQL = `DO RELEASE_LOCK(SHA1(CONCAT(DATABASE(), ' guestbook write limit ', ?)))`
 )
 
+// errClientBusy is a client's lock that another of its creates held past
+// lockWait.
+var errClientBusy = errors.New("another create of this client holds its write-limit lock")
+
+// lockWait is the longest a create waits for its client's lock: another
+// create of the same client holds it for a few milliseconds (a count and an
+// insert), so longer means that one is stuck (a commit held up), and a
+// create that waited out the query's deadline would be judged a dead
+// writer (store/attempt.go) and fail over a healthy primary for everyone.
+// Each waiter also holds a writer connection, which other clients need.
+const lockWait = time.Second
+
 // mysqlLockClient takes client's named lock on conn, waiting for another
-// create of the client to finish for as long as ctx allows (the query's
-// deadline). The release runs even when ctx has ended; a connection whose
-// release fails is closed rather than returned to the pool, since it might
-// still hold the lock (the server frees a session's locks when it ends).
+// create of the client to finish for at most lockWait (and half what ctx
+// has left). Not got in that time, it is errClientBusy, and the create is
+// refused as one of a client writing too fast (a *LimitError, a second from
+// now), which the query's attempt counts as an answer, not as a writer that
+// failed. The release
+// runs even when ctx has ended; a connection whose release fails is closed
+// rather than returned to the pool, since it might still hold the lock (the
+// server frees a session's locks when it ends).
 func mysqlLockClient(ctx context.Context, conn *sqlx.Conn, client string) (func(), error) {
-	wait := 5 * time.Second
+	wait := lockWait
 	if dl, ok := ctx.Deadline(); ok {
-		wait = max(time.Until(dl), 0) // a negative timeout would wait for ever
+		wait = max(min(wait, time.Until(dl)/2), 0) // a negative timeout would wait for ever
 	}
 	var got sql.NullInt64
 	if err := conn.GetContext(ctx, &got, lockClientSQL, client, wait.Seconds()); err != nil {
 		return nil, err
 	}
 	if !got.Valid || got.Int64 != 1 {
-		return nil, fmt.Errorf("%w: another create of this client held its write-limit lock for %s", ErrUnavailable, wait.Round(time.Millisecond))
+		return nil, errClientBusy
 	}
 	return func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)

@@ -223,3 +223,37 @@ func TestTheSecretIsMadeOnceByMigrateAndSharedByEveryStore(t *testing.T) {
 		})
 	}
 }
+
+// A create whose client's lock another session holds (a create of the same
+// client stuck in its commit) is refused as writing too fast, within about a
+// second, and is no verdict on the writer: the next create, of another
+// client, is stored on the same primary.
+func TestACreateWaitingTooLongForItsClientsLockIsRefusedAndTheWriterKept(t *testing.T) {
+	db, cfg := storetest.Open(t, "mysql")
+	held := rawDB(t, cfg.Driver, cfg.Primary)
+	conn, err := held.Connx(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	s := sender("stuck", 5)
+	var got int
+	if err := conn.GetContext(context.Background(), &got,
+		`SELECT GET_LOCK(SHA1(CONCAT(DATABASE(), ' guestbook write limit ', ?)), 0)`, s.Hash); err != nil || got != 1 {
+		t.Fatalf("take the client's lock from another session: %d %v", got, err)
+	}
+
+	start := time.Now()
+	_, err = db.CreateEntry(context.Background(), from(s, 1), "s")
+	took := time.Since(start)
+	limitError(t, err)
+	if took > 1500*time.Millisecond {
+		t.Errorf("refused after %s, want about a second (its lock wait), not the query's whole deadline", took)
+	}
+	if _, err := db.CreateEntry(context.Background(), from(sender("someone-else", 5), 2), "s"); err != nil {
+		t.Fatalf("the next create, of another client, on the same writer: %v", err)
+	}
+	if n := countRows(t, cfg); n != 1 {
+		t.Errorf("%d rows, want the other client's 1", n)
+	}
+}
