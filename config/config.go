@@ -232,8 +232,10 @@ func DefaultAppTrustedProxies() []string {
 	return []string{"127.0.0.0/8", "::1", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"}
 }
 
-// MinSecret is the shortest app.secret accepted, in bytes: 256 bits of
-// randomness written as text.
+// MinSecret is the shortest app.secret and app.admin_token accepted, in
+// bytes: 256 bits of randomness written as text. The admin token is
+// guessed online (a right one shows every entry's email), so it must be
+// far beyond guessing, whatever limits the guesses.
 const MinSecret = 32
 
 // Validate checks every value, naming the key of the first bad one.
@@ -293,6 +295,10 @@ func (c Config) Validate() error {
 		// The message never quotes the value: it is a secret.
 		return fmt.Errorf("app.secret: %d characters is too short; set at least %d (such as `openssl rand -base64 32`), or leave it empty to use the database's",
 			len(c.App.Secret), MinSecret)
+	}
+	if c.App.AdminToken != "" && len(c.App.AdminToken) < MinSecret {
+		return fmt.Errorf("app.admin_token: %d characters is too short; set at least %d (such as `openssl rand -base64 32`), or leave it empty for no admin",
+			len(c.App.AdminToken), MinSecret)
 	}
 	dialect, err := LookupDialect(c.Database.Driver)
 	if err != nil {

@@ -112,7 +112,7 @@ web:
   trusted_proxies: ["10.0.0.0/16", "192.0.2.7"]
 app:
   listen: ":9001"
-  admin_token: "t0ken"
+  admin_token: "t0ken-of-the-admin-0123456789abcdef"
   trusted_proxies: ["10.0.1.0/24"]
   max_concurrency: 32
   write_limit: 3
@@ -149,7 +149,7 @@ log:
 		Web: Web{Listen: "127.0.0.1:9000", Upstreams: []string{"http://10.0.2.10:8081", "https://app.internal:8443"},
 			HealthInterval: 750 * time.Millisecond, TryTimeout: 400 * time.Millisecond, MaxConcurrency: 64,
 			RateLimit: 2.5, RateBurst: 10, TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"}},
-		App: App{Listen: ":9001", AdminToken: "t0ken", TrustedProxies: []string{"10.0.1.0/24"}, MaxConcurrency: 32,
+		App: App{Listen: ":9001", AdminToken: "t0ken-of-the-admin-0123456789abcdef", TrustedProxies: []string{"10.0.1.0/24"}, MaxConcurrency: 32,
 			WriteLimit: 3, WriteWindow: 30 * time.Second, Secret: "0123456789abcdef0123456789abcdef-file", MaxLinks: 0,
 			FormMinAge: 5 * time.Second, FormMaxAge: time.Hour},
 		Database: Database{
@@ -248,7 +248,7 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 		"GUESTBOOK_WEB_TRUSTED_PROXIES=10.0.0.0/16, 192.0.2.7",
 		"GUESTBOOK_APP_LISTEN=:9001",
 		"GUESTBOOK_APP_TRUSTED_PROXIES=10.0.1.0/24",
-		"GUESTBOOK_APP_ADMIN_TOKEN=t0ken",
+		"GUESTBOOK_APP_ADMIN_TOKEN=t0ken-of-the-admin-0123456789abcdef",
 		"GUESTBOOK_APP_WRITE_LIMIT=0",
 		"GUESTBOOK_APP_WRITE_WINDOW=10s",
 		"GUESTBOOK_APP_SECRET=0123456789abcdef0123456789abcdef-env",
@@ -287,7 +287,7 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 		Web: Web{Listen: "127.0.0.1:9000", Upstreams: []string{"http://a:8081"},
 			HealthInterval: 5 * time.Second, TryTimeout: 1500 * time.Millisecond, MaxConcurrency: 0, RateLimit: 0.5, RateBurst: 3,
 			TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"}, TLSCert: "/etc/guestbook/cert.pem", TLSKey: "/etc/guestbook/key.pem"},
-		App: App{Listen: ":9001", AdminToken: "t0ken", TrustedProxies: []string{"10.0.1.0/24"}, MaxConcurrency: 16,
+		App: App{Listen: ":9001", AdminToken: "t0ken-of-the-admin-0123456789abcdef", TrustedProxies: []string{"10.0.1.0/24"}, MaxConcurrency: 16,
 			WriteLimit: 0, WriteWindow: 10 * time.Second, Secret: "0123456789abcdef0123456789abcdef-env", MaxLinks: 5,
 			FormMaxAge: 30 * time.Minute},
 		Database: Database{
@@ -560,6 +560,7 @@ func TestValidateNamesTheKeyOfABadValue(t *testing.T) {
 		{"zero query_timeout", func(c *Config) { c.Database.QueryTimeout = 0 }, "database.query_timeout"},
 		{"negative query_timeout", func(c *Config) { c.Database.QueryTimeout = -time.Second }, "database.query_timeout"},
 		{"negative read_your_writes", func(c *Config) { c.Database.ReadYourWrites = -time.Second }, "database.read_your_writes"},
+		{"an admin token of 31 characters", func(c *Config) { c.App.AdminToken = strings.Repeat("a", 31) }, "app.admin_token"},
 		{"negative form_min_age", func(c *Config) { c.App.FormMinAge = -time.Second }, "app.form_min_age"},
 		{"form_min_age over an hour", func(c *Config) { c.App.FormMinAge = 2 * time.Hour }, "app.form_min_age"},
 		{"form_max_age not over form_min_age", func(c *Config) { c.App.FormMinAge, c.App.FormMaxAge = time.Minute, time.Minute }, "app.form_max_age"},

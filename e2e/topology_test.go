@@ -45,7 +45,7 @@ const (
 )
 
 // adminToken is the app instances' app.admin_token.
-const adminToken = "e2e-admin-token"
+const adminToken = "e2e-admin-token-0123456789abcdef-long"
 
 // topology is the original's machines, with the guestbook as real processes
 // of the built binary: a MariaDB primary (db-1) and its GTID replica (db-2),
