@@ -26,10 +26,11 @@ type Page struct {
 
 const listEntriesSQL = `
 SELECT id, name, email, day, content, created_at, delete_hash
-FROM entries WHERE id < ? ORDER BY id DESC LIMIT ?`
+FROM entries WHERE pending = 0 AND id < ? ORDER BY id DESC LIMIT ?`
 
-// ListEntries reads up to limit entries older than before (0: the newest),
-// newest first, from a reader.
+// ListEntries reads up to limit approved entries older than before (0: the
+// newest), newest first, from a reader. Entries waiting for approval are
+// never among them.
 func (db *DB) ListEntries(ctx context.Context, before int64, limit int) (Page, error) {
 	if limit < 1 || limit > MaxPage {
 		return Page{}, fmt.Errorf("list entries: limit %d is outside 1..%d", limit, MaxPage)
@@ -56,9 +57,11 @@ func (db *DB) ListEntries(ctx context.Context, before int64, limit int) (Page, e
 
 const getEntrySQL = `
 SELECT id, name, email, day, content, created_at, delete_hash
-FROM entries WHERE id = ?`
+FROM entries WHERE id = ? AND pending = 0`
 
-// GetEntry reads one entry from a reader, or returns ErrNotFound.
+// GetEntry reads one approved entry from a reader, or returns ErrNotFound
+// (also for an entry waiting for approval: to the public it does not exist
+// yet).
 func (db *DB) GetEntry(ctx context.Context, id int64) (Entry, error) {
 	var e Entry
 	err := db.read(ctx, func(ctx context.Context, x *sqlx.DB) error { return x.GetContext(ctx, &e, getEntrySQL, id) })
@@ -72,15 +75,16 @@ func (db *DB) GetEntry(ctx context.Context, id int64) (Entry, error) {
 }
 
 const createEntrySQL = `
-INSERT INTO entries (name, email, day, content, created_at, delete_hash, client_hash)
-VALUES (?, ?, ?, ?, ?, ?, ?)`
+INSERT INTO entries (name, email, day, content, created_at, delete_hash, client_hash, pending)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 
 // CreateEntry normalizes and validates d, then stores it on the writer with
 // the hash of deleteSecret (the only form in which the secret is kept) and
 // d.Sender's client hash. One statement is its own transaction: the entry is
 // stored whole or not at all. Under d.Sender's write limit the insert and
 // the count are one transaction (see insertLimited), and a create over the
-// limit stores nothing and returns a *LimitError.
+// limit stores nothing and returns a *LimitError. With d.Pending the entry
+// waits for the admin's approval.
 func (db *DB) CreateEntry(ctx context.Context, d Draft, deleteSecret string) (Entry, error) {
 	now := db.now()
 	d = d.Normalize(now)
@@ -90,12 +94,12 @@ func (db *DB) CreateEntry(ctx context.Context, d Draft, deleteSecret string) (En
 	e := Entry{
 		Name: d.Name, Email: d.Email, Day: d.Day, Content: d.Content,
 		CreatedAt:  now.UTC().Truncate(time.Microsecond),
-		DeleteHash: HashSecret(deleteSecret),
+		DeleteHash: HashSecret(deleteSecret), Pending: d.Pending,
 	}
 	var res sql.Result
 	err := db.write(ctx, func(ctx context.Context, x *sqlx.DB) error {
 		return db.insertAs(ctx, x, d.Sender, e.CreatedAt, func(ctx context.Context, ex sqlx.ExecerContext) (err error) {
-			res, err = ex.ExecContext(ctx, createEntrySQL, e.Name, e.Email, e.Day, e.Content, e.CreatedAt, e.DeleteHash, d.Sender.hash())
+			res, err = ex.ExecContext(ctx, createEntrySQL, e.Name, e.Email, e.Day, e.Content, e.CreatedAt, e.DeleteHash, d.Sender.hash(), e.Pending)
 			return err
 		})
 	})

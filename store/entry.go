@@ -20,6 +20,10 @@ type Entry struct {
 	CreatedAt time.Time `db:"created_at" json:"created_at"`
 	// DeleteHash is the SHA-256 of the entry's delete secret; never shown.
 	DeleteHash string `db:"delete_hash" json:"-"`
+	// Pending says the entry waits for the admin's approval (app.moderation:
+	// pre): no public page or API shows it until then. Only its author's
+	// answer to the create and the admin's pages ever see one.
+	Pending bool `db:"pending" json:"pending,omitempty"`
 }
 
 // Limits on an entry's fields, counted in characters (runes), not bytes: the
@@ -40,6 +44,10 @@ type Draft struct {
 	// Sender is who sent it, for the write limit; never part of what a
 	// client sends.
 	Sender Sender `json:"-"`
+	// Pending stores the entry as waiting for the admin's approval (the app
+	// tier's app.moderation: pre); never part of what a client sends, nor
+	// of its request's hash.
+	Pending bool `json:"-"`
 }
 
 // Problem says what is wrong with one field of a Draft; the tiers turn it into

@@ -64,10 +64,10 @@ func (k Keyed) RequestHash() string {
 
 const (
 	createKeyedEntrySQL = `
-INSERT INTO entries (name, email, day, content, created_at, delete_hash, client_hash, idempotency_key, request_hash)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+INSERT INTO entries (name, email, day, content, created_at, delete_hash, client_hash, idempotency_key, request_hash, pending)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	entryByKeySQL = `
-SELECT id, name, email, day, content, created_at, delete_hash, request_hash
+SELECT id, name, email, day, content, created_at, delete_hash, request_hash, pending
 FROM entries WHERE idempotency_key = ?`
 )
 
@@ -105,7 +105,7 @@ func (db *DB) CreateEntryOnce(ctx context.Context, k Keyed, deleteSecret string)
 	e := Entry{
 		Name: d.Name, Email: d.Email, Day: d.Day, Content: d.Content,
 		CreatedAt:  now.UTC().Truncate(time.Microsecond),
-		DeleteHash: HashSecret(deleteSecret),
+		DeleteHash: HashSecret(deleteSecret), Pending: d.Pending,
 	}
 	var (
 		created bool
@@ -114,7 +114,7 @@ func (db *DB) CreateEntryOnce(ctx context.Context, k Keyed, deleteSecret string)
 	err := db.write(ctx, func(ctx context.Context, x *sqlx.DB) error {
 		// The entry found may be deleted before it is read back; then the
 		// key is free again and the insert is tried anew, a few times.
-		args := []any{e.Name, e.Email, e.Day, e.Content, e.CreatedAt, e.DeleteHash, d.Sender.hash(), storedKey, hash}
+		args := []any{e.Name, e.Email, e.Day, e.Content, e.CreatedAt, e.DeleteHash, d.Sender.hash(), storedKey, hash, e.Pending}
 		insert := func(ctx context.Context, tx sqlx.ExecerContext) error {
 			res, err := tx.ExecContext(ctx, createKeyedEntrySQL, args...)
 			if err == nil {

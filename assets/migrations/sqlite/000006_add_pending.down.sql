@@ -1,0 +1,2 @@
+DROP INDEX entries_pending_id;
+ALTER TABLE entries DROP COLUMN pending;
