@@ -104,6 +104,10 @@ type App struct {
 	// share it). Empty (the default): the random secret that migrate made
 	// in the database.
 	Secret string `yaml:"secret" secret:"true"`
+	// Moderation is ModerationOff (the default: a new entry is public at
+	// once) or ModerationPre (a new entry waits, shown on no public page or
+	// API, until the admin approves it at /visitor/admin/).
+	Moderation string `yaml:"moderation"`
 	// MaxConcurrency is the ceiling of the app tier's adaptive limit on the
 	// requests it works on at once; past the limit a request is answered 503
 	// with Retry-After at once, before its body is read. 0: adaptive with no
@@ -204,7 +208,7 @@ func Default() Config {
 		Web: Web{Listen: ":8080", HealthInterval: 2 * time.Second, TryTimeout: time.Second, MaxConcurrency: 512},
 		App: App{Listen: ":8081", MaxConcurrency: 128, TrustedProxies: DefaultAppTrustedProxies(),
 			WriteLimit: 5, WriteWindow: time.Minute, MaxLinks: 2,
-			FormMinAge: 2 * time.Second, FormMaxAge: 24 * time.Hour},
+			FormMinAge: 2 * time.Second, FormMaxAge: 24 * time.Hour, Moderation: ModerationOff},
 		Database: Database{
 			Driver:          SQLite.Name,
 			Primary:         "guestbook.db",
@@ -231,6 +235,12 @@ func Default() Config {
 func DefaultAppTrustedProxies() []string {
 	return []string{"127.0.0.0/8", "::1", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"}
 }
+
+// The values of app.moderation.
+const (
+	ModerationOff = "off"
+	ModerationPre = "pre"
+)
 
 // MinSecret is the shortest app.secret and app.admin_token accepted, in
 // bytes: 256 bits of randomness written as text. The admin token is
@@ -299,6 +309,10 @@ func (c Config) Validate() error {
 	if c.App.AdminToken != "" && len(c.App.AdminToken) < MinSecret {
 		return fmt.Errorf("app.admin_token: %d characters is too short; set at least %d (such as `openssl rand -base64 32`), or leave it empty for no admin",
 			len(c.App.AdminToken), MinSecret)
+	}
+	if c.App.Moderation != ModerationOff && c.App.Moderation != ModerationPre {
+		return fmt.Errorf("app.moderation: %q is not %s (entries public at once) or %s (each waits for the admin's approval)",
+			c.App.Moderation, ModerationOff, ModerationPre)
 	}
 	dialect, err := LookupDialect(c.Database.Driver)
 	if err != nil {

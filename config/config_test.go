@@ -64,7 +64,8 @@ func TestLoadWithNothingSetGivesTheDocumentedDefaults(t *testing.T) {
 		Web: Web{Listen: ":8080", HealthInterval: 2 * time.Second, TryTimeout: time.Second, MaxConcurrency: 512},
 		App: App{Listen: ":8081", MaxConcurrency: 128,
 			TrustedProxies: []string{"127.0.0.0/8", "::1", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"},
-			WriteLimit:     5, WriteWindow: time.Minute, MaxLinks: 2, FormMinAge: 2 * time.Second, FormMaxAge: 24 * time.Hour},
+			WriteLimit:     5, WriteWindow: time.Minute, MaxLinks: 2, FormMinAge: 2 * time.Second, FormMaxAge: 24 * time.Hour,
+			Moderation: "off"},
 		Database: Database{
 			Driver:          "sqlite",
 			Primary:         "guestbook.db",
@@ -121,6 +122,7 @@ app:
   max_links: 0
   form_min_age: 5s
   form_max_age: 1h
+  moderation: pre
 database:
   driver: mysql
   primary: "gb:pw@tcp(db1:3306)/guestbook"
@@ -151,7 +153,8 @@ log:
 			RateLimit: 2.5, RateBurst: 10, TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"}},
 		App: App{Listen: ":9001", AdminToken: "t0ken-of-the-admin-0123456789abcdef", TrustedProxies: []string{"10.0.1.0/24"}, MaxConcurrency: 32,
 			WriteLimit: 3, WriteWindow: 30 * time.Second, Secret: "0123456789abcdef0123456789abcdef-file", MaxLinks: 0,
-			FormMinAge: 5 * time.Second, FormMaxAge: time.Hour},
+			FormMinAge: 5 * time.Second, FormMaxAge: time.Hour,
+			Moderation: "pre"},
 		Database: Database{
 			Driver:          "mysql",
 			Primary:         "gb:pw@tcp(db1:3306)/guestbook",
@@ -252,6 +255,7 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 		"GUESTBOOK_APP_WRITE_LIMIT=0",
 		"GUESTBOOK_APP_WRITE_WINDOW=10s",
 		"GUESTBOOK_APP_SECRET=0123456789abcdef0123456789abcdef-env",
+		"GUESTBOOK_APP_MODERATION=pre",
 		"GUESTBOOK_DATABASE_DRIVER=mysql",
 		"GUESTBOOK_DATABASE_PRIMARY=gb:pw@tcp(db1:3306)/guestbook",
 		"GUESTBOOK_DATABASE_REPLICAS=gb:pw@tcp(db2:3306)/guestbook",
@@ -289,7 +293,8 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 			TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"}, TLSCert: "/etc/guestbook/cert.pem", TLSKey: "/etc/guestbook/key.pem"},
 		App: App{Listen: ":9001", AdminToken: "t0ken-of-the-admin-0123456789abcdef", TrustedProxies: []string{"10.0.1.0/24"}, MaxConcurrency: 16,
 			WriteLimit: 0, WriteWindow: 10 * time.Second, Secret: "0123456789abcdef0123456789abcdef-env", MaxLinks: 5,
-			FormMaxAge: 30 * time.Minute},
+			FormMaxAge: 30 * time.Minute,
+			Moderation: "pre"},
 		Database: Database{
 			Driver:          "mysql",
 			Primary:         "gb:pw@tcp(db1:3306)/guestbook",
@@ -524,6 +529,9 @@ func TestValidateNamesTheKeyOfABadValue(t *testing.T) {
 		{"write_window under a second", func(c *Config) { c.App.WriteWindow = 500 * time.Millisecond }, "app.write_window"},
 		{"write_window over a day", func(c *Config) { c.App.WriteWindow = 25 * time.Hour }, "app.write_window"},
 		{"secret of 31 characters", func(c *Config) { c.App.Secret = strings.Repeat("s", 31) }, "app.secret"},
+		{"unknown moderation", func(c *Config) { c.App.Moderation = "post" }, "app.moderation"},
+		{"moderation in capitals", func(c *Config) { c.App.Moderation = "PRE" }, "app.moderation"},
+		{"no moderation at all", func(c *Config) { c.App.Moderation = "" }, "app.moderation"},
 		{"unknown driver", func(c *Config) { c.Database.Driver = "postgres" }, "database.driver"},
 		{"driver in capitals", func(c *Config) { c.Database.Driver = "MySQL" }, "database.driver"},
 		{"replicas with sqlite", func(c *Config) { c.Database.Replicas = []string{"gb@tcp(db2)/gb"} }, "database.replicas"},
@@ -612,6 +620,7 @@ func TestValidateAcceptsGoodValues(t *testing.T) {
 		{"a burst set with the limit off", func(c *Config) { c.Web.RateBurst = 20 }},
 		{"no write limit", func(c *Config) { c.App.WriteLimit = 0 }},
 		{"a secret of 32 characters", func(c *Config) { c.App.Secret = strings.Repeat("s", 32) }},
+		{"pre-moderation", func(c *Config) { c.App.Moderation = ModerationPre }},
 		{"an app tier that trusts nobody", func(c *Config) { c.App.TrustedProxies = nil }},
 		{"no link allowed", func(c *Config) { c.App.MaxLinks = 0 }},
 		{"a query_timeout longer than health_interval", func(c *Config) {
