@@ -175,6 +175,7 @@ func openApp(ctx context.Context, opts Options, r *Role, extra app.Options) (*ap
 	extra.Instance, extra.AdminToken, extra.Version = cfg.Instance, cfg.App.AdminToken, opts.shownVersion()
 	extra.WriteLimit, extra.WriteWindow = cfg.App.WriteLimit, cfg.App.WriteWindow
 	extra.MaxLinks = cfg.App.MaxLinks
+	extra.PreModeration = cfg.App.Moderation == config.ModerationPre
 	extra.Static, extra.Log, extra.Now = r.static, opts.Log, now
 	extra.ReadYourWrites, extra.Observer, extra.Draining = cfg.Database.ReadYourWrites, r.Metrics, r.draining.Load
 	extra.Admission = r.limiter("app", cfg.App.MaxConcurrency)

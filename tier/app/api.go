@@ -164,6 +164,7 @@ func (s *Server) handleAPIEntryCreate(w http.ResponseWriter, r *http.Request) {
 // the token is then derived from the key, so that a resend gets the first
 // answer's token back. created is false for a resend.
 func (s *Server) createFromAPI(ctx context.Context, draft store.Draft, key string) (e store.Entry, token string, created bool, err error) {
+	draft.Pending = s.opts.PreModeration // the answer's "pending": true tells the author
 	if key == "" {
 		token = newSecret()
 		e, err = s.entries.CreateEntry(ctx, draft, token)

@@ -71,7 +71,7 @@ func (s *Server) handleEntryCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cookie := authorSecret(r)
-	_, secret, created, err := s.createFromForm(r.Context(), draft, key, cookie)
+	e, secret, created, err := s.createFromForm(r.Context(), draft, key, cookie)
 	var invalid *store.ValidationError
 	switch {
 	case errors.As(err, &invalid):
@@ -109,7 +109,7 @@ func (s *Server) handleEntryCreate(w http.ResponseWriter, r *http.Request) {
 			SameSite: http.SameSiteLaxMode,
 		})
 	}
-	http.Redirect(w, r, "/visitor/visitor_list/", http.StatusSeeOther)
+	http.Redirect(w, r, afterCreate(e), http.StatusSeeOther)
 }
 
 // formAgain shows the create form again after a refusal, with what was
@@ -131,6 +131,7 @@ func (s *Server) formAgain(w http.ResponseWriter, r *http.Request, status int, f
 // instance) computes the same secret and its cookie may delete the entry.
 // created is false for a resend.
 func (s *Server) createFromForm(ctx context.Context, draft store.Draft, key, cookie string) (e store.Entry, secret string, created bool, err error) {
+	draft.Pending = s.opts.PreModeration
 	secret = cookie
 	if key == "" {
 		if secret == "" {

@@ -29,10 +29,11 @@ type counted struct {
 	refused map[string]int // by reason
 }
 
-func (c *counted) EntryCreated()     { c.created.Add(1) }
-func (c *counted) EntryDeleted()     {}
-func (c *counted) ValidationFailed() { c.validation.Add(1) }
-func (c *counted) Shed(string)       {}
+func (c *counted) EntryCreated()      { c.created.Add(1) }
+func (c *counted) EntryDeleted()      {}
+func (c *counted) ValidationFailed()  { c.validation.Add(1) }
+func (c *counted) Shed(string)        {}
+func (c *counted) AdminAction(string) {}
 
 func (c *counted) WriteRefused(reason string) {
 	c.mu.Lock()

@@ -25,6 +25,9 @@ type listPage struct {
 	Rows       template.HTML // the entries' rows, from the row cache
 	Before     int64
 	NextBefore int64
+	// Waiting says the reader's entry was posted and waits for the admin's
+	// approval (the create's redirect says so: afterCreate).
+	Waiting bool
 }
 
 func (s *Server) handleEntryList(w http.ResponseWriter, r *http.Request) {
@@ -50,7 +53,8 @@ func (s *Server) handleEntryList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "list", page.T(lang, "list.title"), "list",
-		listPage{Entries: list.Entries, Rows: rows, Before: before, NextBefore: list.NextBefore})
+		listPage{Entries: list.Entries, Rows: rows, Before: before, NextBefore: list.NextBefore,
+			Waiting: r.URL.Query().Get("waiting") == "1"})
 }
 
 type detailPage struct {

@@ -20,6 +20,7 @@ var pageFiles = map[string]string{
 	"home": "app/home.html", "list": "app/list.html", "detail": "app/detail.html",
 	"create": "app/create.html", "delete": "app/delete.html", "error": "app/error.html",
 	"topology": "app/topology.html",
+	"admin":    "app/admin.html", "admin_signin": "app/admin_signin.html", "admin_source": "app/admin_source.html",
 }
 
 func parsePages(static *assets.Static) map[string]*template.Template {
@@ -57,7 +58,13 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	h := w.Header()
 	page.SetHTMLHeaders(h)
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	h.Set("Cache-Control", "private, no-cache")
+	switch {
+	case h.Get("Cache-Control") != "": // the handler's own: the admin's pages say no-store
+	case len(h["Set-Cookie"]) > 0:
+		h.Set("Cache-Control", "no-store") // a cache must never hand one reader's cookie to another
+	default:
+		h.Set("Cache-Control", "private, no-cache")
+	}
 	w.WriteHeader(status)
 	w.Write(buf.Bytes()) // copied or sent before Write returns: the buffer can go back
 }

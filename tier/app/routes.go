@@ -19,6 +19,13 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /visitor/visitor_delete/{id}/{$}", s.handleEntryDelete)
 	s.mux.HandleFunc("GET /visitor/topology", s.handleTopology)
 
+	s.mux.HandleFunc("GET /visitor/admin/{$}", s.handleAdmin)
+	s.mux.HandleFunc("POST /visitor/admin/sign-in", s.handleAdminSignIn)
+	s.mux.HandleFunc("POST /visitor/admin/sign-out", s.handleAdminSignOut)
+	s.mux.HandleFunc("POST /visitor/admin/entries", s.handleAdminEntries)
+	s.mux.HandleFunc("GET /visitor/admin/source/{hash}", s.handleAdminSourceConfirm)
+	s.mux.HandleFunc("POST /visitor/admin/source/{hash}", s.handleAdminSourceDelete)
+
 	s.mux.HandleFunc("GET /visitor/api/entries", s.handleAPIEntryList)
 	s.mux.HandleFunc("POST /visitor/api/entries", s.handleAPIEntryCreate)
 	s.mux.HandleFunc("GET /visitor/api/entries/{id}", s.handleAPIEntryGet)

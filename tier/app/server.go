@@ -11,6 +11,7 @@ import (
 
 	"github.com/guestbook/guestbook/assets"
 	"github.com/guestbook/guestbook/config"
+	"github.com/guestbook/guestbook/internal/clientlimit"
 	"github.com/guestbook/guestbook/store"
 	"github.com/guestbook/guestbook/tier/forwarded"
 	"github.com/guestbook/guestbook/tier/hops"
@@ -27,6 +28,12 @@ type Entries interface {
 	CreateEntryOnce(ctx context.Context, k store.Keyed, deleteSecret string) (store.Entry, bool, error)
 	DeleteEntry(ctx context.Context, id int64, deleteSecret string) error
 	DeleteEntryAsAdmin(ctx context.Context, id int64) error
+	// The admin's: every entry with its source, and what moderation does.
+	AdminEntries(ctx context.Context, before int64, limit int, pendingOnly bool) (store.AdminPage, error)
+	SourceEntries(ctx context.Context, clientHash string, limit int) (int, []store.AdminEntry, error)
+	DeleteEntries(ctx context.Context, ids []int64) (int64, error)
+	DeleteSource(ctx context.Context, clientHash string) (int64, error)
+	ApproveEntries(ctx context.Context, ids []int64) (int64, error)
 	Ping(ctx context.Context) error
 	CheckSchema(ctx context.Context) error
 	// Stats is the routing now: each server's health and lag, for the
@@ -76,6 +83,9 @@ type Options struct {
 	// FormMinAge and FormMaxAge bound how old a create form's token may be
 	// when it is posted (app.form_min_age, app.form_max_age).
 	FormMinAge, FormMaxAge time.Duration
+	// PreModeration keeps each new entry from every public page and the
+	// API until the admin approves it (app.moderation: pre).
+	PreModeration bool
 }
 
 // Observer hears what the app tier does, for metrics.
@@ -88,6 +98,8 @@ type Observer interface {
 	// "too_soon", "token_missing", ...).
 	WriteRefused(reason string)
 	Shed(tier string) // a request refused over the concurrency limit
+	// AdminAction hears what the admin did (AdminSignIn, AdminDelete, ...).
+	AdminAction(action string)
 }
 
 type noObserver struct{}
@@ -97,6 +109,7 @@ func (noObserver) EntryDeleted()       {}
 func (noObserver) ValidationFailed()   {}
 func (noObserver) Shed(string)         {}
 func (noObserver) WriteRefused(string) {}
+func (noObserver) AdminAction(string)  {}
 
 // Server is the application tier's http.Handler.
 type Server struct {
@@ -114,6 +127,8 @@ type Server struct {
 	// shedAnswers are the refusals past the concurrency limit, made once.
 	shedAnswers shedAnswers
 	tokens      formTokens
+	// signIns limits the admin's sign-in attempts per client.
+	signIns *clientlimit.Table
 }
 
 // New builds the application tier over entries.
@@ -146,6 +161,7 @@ func New(entries Entries, opts Options) *Server {
 	s.rows = newRowCache(s.pages["list"], maxRowBytes, maxRowSize)
 	s.headers = newFragments[headerKey](maxHeaderBytes, maxHeaderSize)
 	s.shedAnswers = s.prepareShed()
+	s.signIns = newSignInLimit(opts.Now)
 	s.routes()
 	s.handler = s.protect(s.mux)
 	return s

@@ -34,6 +34,8 @@ type Metrics struct {
 	rateLimited *prometheus.CounterVec
 	// refused counts writes refused with nothing stored, by reason.
 	refused *prometheus.CounterVec
+	// admin counts the admin's actions (the app tier's AdminSignIn, ...).
+	admin *prometheus.CounterVec
 }
 
 // The reasons of guestbook_writes_refused_total. Another refusal of a write
@@ -92,8 +94,11 @@ func New(version, commit string) *Metrics {
 		Name: "guestbook_writes_refused_total", Help: "Writes refused with nothing stored, by reason (write_limit: the client's app.write_limit was reached; honeypot: the form's trap field was filled; links: more links than app.max_links; too_soon, token_expired, token_missing, token_forged: the create form's form_token).",
 	}, []string{"reason"})
 	m.refused.WithLabelValues(RefusedWriteLimit) // shown at 0 before the first, so a rate has a start
+	m.admin = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "guestbook_admin_actions_total", Help: "What the admin did at /visitor/admin/, by action (sign_in, sign_in_refused, sign_in_limited, sign_out, delete, delete_source, approve).",
+	}, []string{"action"})
 	for _, c := range []prometheus.Collector{m.requests, m.duration, m.inFlight, m.upstreamRequests,
-		m.retries, m.badGateway, m.entries, m.validation, m.shed, m.rateLimited, m.refused} {
+		m.retries, m.badGateway, m.entries, m.validation, m.shed, m.rateLimited, m.refused, m.admin} {
 		f(c)
 	}
 	return m
@@ -161,3 +166,7 @@ func (m *Metrics) ValidationFailed() { m.validation.Inc() }
 // token, the honeypot, too many links, the write limit), storing nothing: one counter for every defence
 // against abuse, so that one rate shows them all.
 func (m *Metrics) WriteRefused(reason string) { m.refused.WithLabelValues(reason).Inc() }
+
+// AdminAction counts one of the admin's actions (sign_in, delete, ...), or
+// a sign-in refused.
+func (m *Metrics) AdminAction(action string) { m.admin.WithLabelValues(action).Inc() }
