@@ -95,6 +95,9 @@ type topologyOptions struct {
 	formMinAge time.Duration
 	// formMaxAge is app.form_max_age; 0: its default (24h).
 	formMaxAge time.Duration
+	// adminToken and moderation are app.admin_token and app.moderation;
+	// empty: their defaults (no admin; entries public at once).
+	adminToken, moderation string
 }
 
 // startTopology starts the whole system and returns once every tier is
@@ -259,6 +262,12 @@ func (tp *topology) startApp(t *testing.T, name string, opts topologyOptions) *p
 	env = append(env, "GUESTBOOK_APP_WRITE_LIMIT="+strconv.Itoa(opts.writeLimit))
 	if opts.writeWindow != 0 {
 		env = append(env, "GUESTBOOK_APP_WRITE_WINDOW="+opts.writeWindow.String())
+	}
+	if opts.adminToken != "" {
+		env = append(env, "GUESTBOOK_APP_ADMIN_TOKEN="+opts.adminToken)
+	}
+	if opts.moderation != "" {
+		env = append(env, "GUESTBOOK_APP_MODERATION="+opts.moderation)
 	}
 	p := startProcess(t, name, h, env, "serve", "--role=app")
 	p.addr = addr
