@@ -23,7 +23,7 @@ type Entry struct {
 	// Pending says the entry waits for the admin's approval (app.moderation:
 	// pre): no public page or API shows it until then. Only its author's
 	// answer to the create and the admin's pages ever see one.
-	Pending bool `db:"pending" json:"pending,omitempty"`
+	Pending bool `db:"pending" json:"-"`
 }
 
 // Limits on an entry's fields, counted in characters (runes), not bytes: the

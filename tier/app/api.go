@@ -107,6 +107,9 @@ func (s *Server) handleAPIEntryGet(w http.ResponseWriter, r *http.Request) {
 // hash.
 type apiCreated struct {
 	apiEntry
+	// Pending tells the author the entry waits for the admin's approval
+	// (app.moderation: pre): until then no GET finds it.
+	Pending     bool   `json:"pending,omitempty"`
 	DeleteToken string `json:"delete_token"`
 }
 
@@ -157,7 +160,7 @@ func (s *Server) handleAPIEntryCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	s.wrote(w, r)
 	w.Header().Set("Location", "/visitor/api/entries/"+strconv.FormatInt(e.ID, 10))
-	writeJSON(w, http.StatusCreated, apiCreated{apiEntry: showEntry(e, false), DeleteToken: token})
+	writeJSON(w, http.StatusCreated, apiCreated{apiEntry: showEntry(e, false), Pending: e.Pending, DeleteToken: token})
 }
 
 // createFromAPI stores draft with a fresh delete token or, with a key, once:
