@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 
@@ -77,7 +78,7 @@ type adminSourcePage struct {
 }
 
 func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) {
-	if !s.adminPage(w, r, http.StatusOK) {
+	if !s.requireAdmin(w, r, http.StatusOK) {
 		return
 	}
 	q := r.URL.Query()
@@ -107,7 +108,7 @@ func (s *Server) handleAdminSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	lang := page.Lang(r)
 	if ok, wait := s.signIns.Allow(forwarded.ClientKey(s.clientAddr(r))); !ok {
-		retryIn := max(1, int((wait+999e6)/1e9))
+		retryIn := max(1, int(math.Ceil(wait.Seconds())))
 		s.adminDid(r, AdminSignInLimited, "retry_after_s", retryIn)
 		w.Header().Set("Retry-After", strconv.Itoa(retryIn))
 		s.render(w, r, http.StatusTooManyRequests, "admin_signin", page.T(lang, "admin.signin.title"), "",
@@ -129,8 +130,9 @@ func (s *Server) handleAdminSignIn(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, adminCookiePath, http.StatusSeeOther)
 }
 
+// handleAdminSignOut ends the session, also one that has expired.
 func (s *Server) handleAdminSignOut(w http.ResponseWriter, r *http.Request) {
-	if !s.adminPage(w, r, http.StatusForbidden) {
+	if !s.adminExists(w, r) {
 		return
 	}
 	s.adminDid(r, AdminSignOut)
@@ -140,7 +142,7 @@ func (s *Server) handleAdminSignOut(w http.ResponseWriter, r *http.Request) {
 
 // handleAdminEntries deletes or approves the entries selected on the list.
 func (s *Server) handleAdminEntries(w http.ResponseWriter, r *http.Request) {
-	if !s.adminPage(w, r, http.StatusForbidden) {
+	if !s.requireAdmin(w, r, http.StatusForbidden) {
 		return
 	}
 	if err := r.ParseForm(); err != nil {
@@ -174,7 +176,7 @@ func (s *Server) handleAdminEntries(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleAdminSourceConfirm(w http.ResponseWriter, r *http.Request) {
-	if !s.adminPage(w, r, http.StatusOK) {
+	if !s.requireAdmin(w, r, http.StatusOK) {
 		return
 	}
 	hash, err := pathSource(r)
@@ -193,7 +195,7 @@ func (s *Server) handleAdminSourceConfirm(w http.ResponseWriter, r *http.Request
 }
 
 func (s *Server) handleAdminSourceDelete(w http.ResponseWriter, r *http.Request) {
-	if !s.adminPage(w, r, http.StatusForbidden) {
+	if !s.requireAdmin(w, r, http.StatusForbidden) {
 		return
 	}
 	hash, err := pathSource(r)
@@ -222,9 +224,9 @@ func (s *Server) adminExists(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// adminPage is adminExists, and the sign-in page with status (and, for
+// requireAdmin is adminExists, and the sign-in page with status (and, for
 // anything but the list, a word on why) when r has no valid session.
-func (s *Server) adminPage(w http.ResponseWriter, r *http.Request, status int) bool {
+func (s *Server) requireAdmin(w http.ResponseWriter, r *http.Request, status int) bool {
 	if !s.adminExists(w, r) {
 		return false
 	}

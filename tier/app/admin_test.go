@@ -164,7 +164,7 @@ func TestTheAdminSignsInSeesEmailsAndDeletesOneEntryThenEverythingFromOneSource(
 			r = a.postForm(t, c, "/visitor/admin/entries", url.Values{"id": {idOf(one)}, "action": {"delete"}})
 			wantStatus(t, r, http.StatusSeeOther)
 			r = a.get(t, c, r.Header.Get("Location"), "Accept-Language", "en")
-			wantContains(t, r, "Deleted 1 entries.")
+			wantContains(t, r, "Entries deleted: 1.")
 			if strings.Contains(r.body, "spam1@example.com") {
 				t.Error("the deleted entry is still listed")
 			}
@@ -409,7 +409,7 @@ func TestPreModerationHidesANewEntryFromEveryPublicPageUntilTheAdminApprovesIt(t
 			wantContains(t, r, "Pre-moderation is on", "Waiting", "wait@example.com", "api@example.com")
 			r = a.postForm(t, admin, "/visitor/admin/entries", url.Values{"id": ids, "action": {"approve"}})
 			wantStatus(t, r, http.StatusSeeOther)
-			wantContains(t, a.get(t, admin, r.Header.Get("Location"), "Accept-Language", "en"), "Approved 2 entries.")
+			wantContains(t, a.get(t, admin, r.Header.Get("Location"), "Accept-Language", "en"), "Entries approved: 2.")
 			hidden(false)
 			if got := a.adminMetric(t, "approve"); got != "1" {
 				t.Errorf("approve counted %s, want 1", got)
@@ -419,4 +419,17 @@ func TestPreModerationHidesANewEntryFromEveryPublicPageUntilTheAdminApprovesIt(t
 			}
 		})
 	}
+}
+
+func TestSigningOutRemovesTheSessionCookieEvenWhenItHasExpired(t *testing.T) {
+	a := newAdminApp(t, "sqlite", nil)
+	c := a.browser(t)
+	a.signIn(t, c)
+	a.advance(13 * time.Hour)
+	r := a.postForm(t, c, "/visitor/admin/sign-out", nil)
+	wantStatus(t, r, http.StatusSeeOther)
+	if raw := r.Header.Get("Set-Cookie"); !strings.Contains(raw, "gb_admin=;") || !strings.Contains(raw, "Max-Age=0") {
+		t.Errorf("sign-out set %q, want gb_admin removed", raw)
+	}
+	wantContains(t, a.get(t, c, "/visitor/admin/"), `name="admin_token"`)
 }
