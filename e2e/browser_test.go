@@ -49,10 +49,17 @@ var personPause = chromedp.Sleep(2100 * time.Millisecond)
 // defaults of a guestbook on the internet.
 func startGuestbook(t *testing.T) string {
 	t.Helper()
+	return startGuestbookWith(t, func(*config.Config) {})
+}
+
+// startGuestbookWith is startGuestbook with the configuration changed.
+func startGuestbookWith(t *testing.T, change func(*config.Config)) string {
+	t.Helper()
 	cfg := config.Default()
 	cfg.Database = storetest.Config(t, "sqlite")
 	cfg.Web.Listen = "127.0.0.1:0"
 	cfg.Instance = config.Instance{ID: "web-1", Zone: "ap-northeast-2a", Subnet: "10.0.1.0/24"}
+	change(&cfg)
 	p, err := tier.Open(context.Background(), tier.Options{Config: cfg, Role: tier.RoleAll, Version: "e2e", Log: storetest.Logger(t)})
 	if err != nil {
 		t.Fatal(err)
