@@ -1,4 +1,5 @@
-// Package cmd is guestbook's command line: serve, migrate and version.
+// Package cmd is guestbook's command line: serve, migrate, healthcheck and
+// version.
 package cmd
 
 import (
@@ -52,7 +53,7 @@ func newRoot() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.configFile, "config", "", "YAML configuration file (see config.example.yaml)")
 	root.PersistentFlags().StringArrayVar(&g.sets, "set", nil, "set a configuration key, over the file and the variables: --set web.listen=:9090 (repeatable)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
-	root.AddCommand(newServe(g), newMigrate(g), newVersion())
+	root.AddCommand(newServe(g), newMigrate(g), newHealthcheck(g), newVersion())
 	return root
 }
 

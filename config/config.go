@@ -131,10 +131,10 @@ type Database struct {
 	// Driver is "sqlite" (the default) or "mysql".
 	Driver string `yaml:"driver"`
 	// Primary is the writer: a go-sql-driver DSN for mysql, a file path for
-	// sqlite. Default "guestbook.db".
-	Primary string `yaml:"primary"`
-	// Replicas are read-only DSNs (mysql only).
-	Replicas []string `yaml:"replicas"`
+	// sqlite. Default "guestbook.db". Secret: a DSN holds a password.
+	Primary string `yaml:"primary" secret:"true"`
+	// Replicas are read-only DSNs (mysql only). Secret, as Primary.
+	Replicas []string `yaml:"replicas" secret:"true"`
 	// PrimaryName is what pages and the Guestbook-Db header call the
 	// primary, since they must never show its DSN or host. With several
 	// candidates in Primary, each is this name with -1, -2, ... appended.

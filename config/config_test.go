@@ -868,7 +868,7 @@ func TestSecretsAreMarkedSo(t *testing.T) {
 	for _, k := range Keys() {
 		secret[k.Name] = k.Secret
 	}
-	for _, name := range []string{"app.secret", "app.admin_token"} {
+	for _, name := range []string{"app.secret", "app.admin_token", "database.primary", "database.replicas"} {
 		if !secret[name] {
 			t.Errorf("%s is not marked secret", name)
 		}
@@ -888,5 +888,75 @@ func TestAnEmptyAppTrustedProxiesTrustsNobody(t *testing.T) {
 	c = mustLoad(t, "", []string{"GUESTBOOK_APP_TRUSTED_PROXIES="})
 	if len(c.App.TrustedProxies) != 0 {
 		t.Errorf("an empty GUESTBOOK_APP_TRUSTED_PROXIES loaded as %q, want none", c.App.TrustedProxies)
+	}
+}
+
+// secretFile writes a secret's value in a file of its own, as Docker,
+// Kubernetes and systemd's LoadCredential= do, and returns its path.
+func secretFile(t *testing.T, name, contents string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(contents), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestEverySecretKeyTakesItsValueFromAFileWithoutTheTrailingNewline(t *testing.T) {
+	token := strings.Repeat("t", 40)
+	secret := strings.Repeat("s", 40)
+	primary := "guestbook:pa ss@tcp(db1:3306)/guestbook"
+	replica := "guestbook:pass@tcp(db2:3306)/guestbook"
+	c := mustLoad(t, "", []string{
+		"GUESTBOOK_DATABASE_DRIVER=mysql",
+		"GUESTBOOK_APP_ADMIN_TOKEN_FILE=" + secretFile(t, "token", token+"\n"),
+		"GUESTBOOK_APP_SECRET_FILE=" + secretFile(t, "secret", secret+"\r\n"),
+		"GUESTBOOK_DATABASE_PRIMARY_FILE=" + secretFile(t, "primary", primary),
+		"GUESTBOOK_DATABASE_REPLICAS_FILE=" + secretFile(t, "replicas", replica+","+replica+"\n\n"),
+	})
+	if c.App.AdminToken != token || c.App.Secret != secret || c.Database.Primary != primary ||
+		!slices.Equal(c.Database.Replicas, []string{replica, replica}) {
+		t.Errorf("loaded admin_token %q, secret %q, primary %q, replicas %q; want the files' contents without their newlines",
+			c.App.AdminToken, c.App.Secret, c.Database.Primary, c.Database.Replicas)
+	}
+	for _, k := range Keys() {
+		if want := k.Env + "_FILE"; k.Secret && k.FileEnv != want {
+			t.Errorf("key %s: FileEnv is %q, want %q", k.Name, k.FileEnv, want)
+		}
+		if !k.Secret && k.FileEnv != "" {
+			t.Errorf("key %s is not secret but has FileEnv %q", k.Name, k.FileEnv)
+		}
+	}
+}
+
+func TestASecretSetBothDirectlyAndFromAFileIsAnErrorNamingBoth(t *testing.T) {
+	path := secretFile(t, "token", strings.Repeat("f", 40))
+	for _, environ := range [][]string{
+		{"GUESTBOOK_APP_ADMIN_TOKEN=" + strings.Repeat("v", 40), "GUESTBOOK_APP_ADMIN_TOKEN_FILE=" + path},
+		{"GUESTBOOK_APP_ADMIN_TOKEN_FILE=" + path, "GUESTBOOK_APP_ADMIN_TOKEN=" + strings.Repeat("v", 40)},
+	} {
+		err := loadErr(t, "", environ, "GUESTBOOK_APP_ADMIN_TOKEN ", "GUESTBOOK_APP_ADMIN_TOKEN_FILE", "both")
+		if strings.Contains(err.Error(), strings.Repeat("f", 40)) || strings.Contains(err.Error(), strings.Repeat("v", 40)) {
+			t.Errorf("error %q quotes the secret", err)
+		}
+	}
+}
+
+func TestOnlySecretKeysTakeAFileVariable(t *testing.T) {
+	path := secretFile(t, "listen", ":9090")
+	loadErr(t, "", []string{"GUESTBOOK_APP_LISTEN_FILE=" + path}, "GUESTBOOK_APP_LISTEN_FILE", "unknown variable")
+}
+
+func TestASecretFileThatCannotBeReadIsAnErrorNamingTheVariableAndPath(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nothing-here")
+	loadErr(t, "", []string{"GUESTBOOK_APP_SECRET_FILE=" + missing}, "GUESTBOOK_APP_SECRET_FILE", missing)
+	loadErr(t, "", []string{"GUESTBOOK_APP_SECRET_FILE="}, "GUESTBOOK_APP_SECRET_FILE", "empty")
+}
+
+func TestABadSecretFromAFileIsRefusedWithoutQuotingIt(t *testing.T) {
+	const secret = "hunter2-from-a-file"
+	err := loadErr(t, "", []string{"GUESTBOOK_APP_SECRET_FILE=" + secretFile(t, "secret", secret+"\n")}, "app.secret", "32")
+	if strings.Contains(err.Error(), secret) {
+		t.Errorf("error %q quotes the secret", err)
 	}
 }

@@ -50,14 +50,26 @@ type Key struct {
 	// Secret marks a key whose value must never be logged or shown (its
 	// field's tag secret:"true").
 	Secret bool
+	// FileEnv, for a secret key, is the variable naming a file that holds
+	// its value (Env with _FILE appended); empty for other keys.
+	FileEnv string
 }
+
+// FileSuffix ends the variable that gives a secret key's value as a file's
+// contents, as Docker and Kubernetes secrets and systemd's LoadCredential=
+// provide them: GUESTBOOK_APP_SECRET_FILE=/run/credentials/.../app.secret.
+const FileSuffix = "_FILE"
 
 // Keys lists every configuration key, in declaration order.
 func Keys() []Key {
 	var c Config
 	var keys []Key
 	for _, f := range fieldsOf(&c) {
-		keys = append(keys, Key{Name: f.key, Env: f.env, Secret: f.secret})
+		k := Key{Name: f.key, Env: f.env, Secret: f.secret}
+		if f.secret {
+			k.FileEnv = f.env + FileSuffix
+		}
+		keys = append(keys, k)
 	}
 	return keys
 }
@@ -169,9 +181,14 @@ func cleanYAMLError(err error, keyAt map[int]string) error {
 
 func applyEnv(c *Config, environ []string) error {
 	byEnv := map[string]field{}
+	byFileEnv := map[string]field{}
 	for _, f := range fieldsOf(c) {
 		byEnv[f.env] = f
+		if f.secret {
+			byFileEnv[f.env+FileSuffix] = f
+		}
 	}
+	seen := map[string]string{} // a secret's Env → the variable that set it
 	for _, kv := range environ {
 		name, value, _ := strings.Cut(kv, "=")
 		if !strings.HasPrefix(name, EnvPrefix) {
@@ -179,13 +196,37 @@ func applyEnv(c *Config, environ []string) error {
 		}
 		f, ok := byEnv[name]
 		if !ok {
-			return fmt.Errorf("%s: unknown variable (see config.example.yaml for the keys)", name)
+			if f, ok = byFileEnv[name]; !ok {
+				return fmt.Errorf("%s: unknown variable (see config.example.yaml for the keys)", name)
+			}
+			var err error
+			if value, err = readSecretFile(value); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
 		}
+		if other, ok := seen[f.env]; ok && other != name {
+			return fmt.Errorf("%s and %s are both set: set one", f.env, f.env+FileSuffix)
+		}
+		seen[f.env] = name
 		if err := setFromString(f.val, value); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
 	return nil
+}
+
+// readSecretFile reads a secret key's value from the file at path, without
+// its trailing newline (echo and most editors end a file with one). Its
+// errors name the path, never the contents.
+func readSecretFile(path string) (string, error) {
+	if path == "" {
+		return "", errors.New("empty: want the path of a file holding the value")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read the secret: %w", err)
+	}
+	return strings.TrimRight(string(data), "\r\n"), nil
 }
 
 // applyOverrides sets "key=value" pairs, written as in a variable (lists
