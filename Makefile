@@ -1,19 +1,23 @@
 # The two commands a new user needs:
 #   go run . serve     run the guestbook (SQLite in ./guestbook.db)
 #   make test          run the whole test suite
-.PHONY: test deps lint unit rules build run
+.PHONY: test deps lint unit rules build run dist
 
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT     ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
+DIST       ?= dist
 
 # Everything CI checks: formatting, vet, staticcheck, the alert rules' tests,
+# the release artifacts (make dist, which deploy/packaging's tests inspect),
 # then every test against throw-away MariaDB primaries and replicas, SQLite
 # files, network namespaces and a headless Chromium. It first installs what
 # is missing (as root), or stops with the command that would.
 test: deps
-	$(MAKE) lint rules unit
+	$(MAKE) lint rules dist unit
 
-# MariaDB, Chromium, promtool, iproute2 and systemd-analyze, from Debian.
+# MariaDB, Chromium, promtool, iproute2, systemd-analyze, lintian and rpm,
+# from Debian.
 deps:
 	@scripts/test-deps
 
@@ -27,7 +31,7 @@ lint:
 # systemd-analyze into a failure instead of a skip (scripts/with-mariadb does
 # the same for MariaDB).
 unit:
-	GBTEST_REQUIRE_BROWSER=1 GBTEST_REQUIRE_TOOLS=1 scripts/with-mariadb --replica go test -count=1 ./...
+	GBTEST_DIST=$(abspath $(DIST)) GBTEST_REQUIRE_BROWSER=1 GBTEST_REQUIRE_TOOLS=1 scripts/with-mariadb --replica go test -count=1 ./...
 
 # The alert rules fire when they should and stay quiet when they should not.
 rules:
@@ -35,7 +39,12 @@ rules:
 	promtool test rules deploy/prometheus/alerts_test.yml
 
 build:
-	go build -ldflags "-X github.com/guestbook/guestbook/cmd.version=$(VERSION)" -o guestbook .
+	go build -ldflags "-X github.com/guestbook/guestbook/cmd.version=$(VERSION) -X github.com/guestbook/guestbook/cmd.commitID=$(COMMIT)" -o guestbook .
+
+# The release artifacts, into $(DIST) only: tarballs, .deb and .rpm for
+# linux amd64 and arm64, a CycloneDX SBOM and SHA256SUMS (scripts/dist).
+dist:
+	DIST=$(DIST) scripts/dist
 
 run:
 	go run . serve

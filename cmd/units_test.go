@@ -30,7 +30,7 @@ func TestTheSystemdUnitsVerify(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, want := range []string{"EnvironmentFile=", "DynamicUser=yes", "NoNewPrivileges=yes", "ProtectSystem=strict",
+		for _, want := range []string{"EnvironmentFile=", "User=guestbook", "NoNewPrivileges=yes", "ProtectSystem=strict",
 			"ProtectHome=yes", "PrivateTmp=yes", "RestrictAddressFamilies=", "SystemCallFilter=", "CapabilityBoundingSet="} {
 			if !strings.Contains(string(text), want) {
 				t.Errorf("%s lacks %s", u, want)
@@ -44,7 +44,7 @@ func TestTheSystemdUnitsVerify(t *testing.T) {
 			}
 		}
 		// The real binary, and environment files that need not exist here.
-		s := strings.ReplaceAll(string(text), "/usr/local/bin/guestbook", binary)
+		s := strings.ReplaceAll(string(text), "/usr/bin/guestbook", binary)
 		s = strings.ReplaceAll(s, "EnvironmentFile=/", "EnvironmentFile=-/")
 		path := filepath.Join(dir, filepath.Base(u))
 		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {

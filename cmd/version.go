@@ -16,9 +16,17 @@ var version = "dev"
 // versionString is the version with the commit it was built from, when known.
 func versionString() string { return tier.VersionString(version, commit()) }
 
+// commitID is set at build time where Go's own VCS stamp is off (make dist
+// and make build, as GOFLAGS=-buildvcs=false may be in the environment):
+// -ldflags "-X github.com/guestbook/guestbook/cmd.commitID=0123456789ab".
+var commitID = ""
+
 // commit is the VCS revision the binary was built from (12 digits), or
 // "unknown".
 func commit() string {
+	if commitID != "" {
+		return commitID
+	}
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range info.Settings {
 			if s.Key == "vcs.revision" && len(s.Value) >= 12 {

@@ -960,3 +960,21 @@ func TestABadSecretFromAFileIsRefusedWithoutQuotingIt(t *testing.T) {
 		t.Errorf("error %q quotes the secret", err)
 	}
 }
+
+func TestEveryKeysDefaultLoadsAsTheDefault(t *testing.T) {
+	var environ []string
+	for _, k := range Keys() {
+		environ = append(environ, k.Env+"="+k.Default)
+	}
+	c := mustLoad(t, "", environ)
+	want := Default()
+	want.App.TrustedProxies = slices.Clone(want.App.TrustedProxies)
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("the keys' defaults load as\n %+v\nwant\n %+v", c, want)
+	}
+	for _, k := range Keys() {
+		if k.Name == "instance.id" && k.Default != "" {
+			t.Errorf("instance.id's default is %q, want empty (the hostname where it runs)", k.Default)
+		}
+	}
+}

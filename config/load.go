@@ -53,6 +53,11 @@ type Key struct {
 	// FileEnv, for a secret key, is the variable naming a file that holds
 	// its value (Env with _FILE appended); empty for other keys.
 	FileEnv string
+	// Default is the key's default written as its variable takes it (lists
+	// comma-separated, durations such as 2s), for files that list every
+	// variable. Empty for instance.id, whose default is the hostname of the
+	// machine it runs on.
+	Default string
 }
 
 // FileSuffix ends the variable that gives a secret key's value as a file's
@@ -62,10 +67,11 @@ const FileSuffix = "_FILE"
 
 // Keys lists every configuration key, in declaration order.
 func Keys() []Key {
-	var c Config
+	c := Default()
+	c.Instance.ID = "" // this machine's hostname, not a default for others
 	var keys []Key
 	for _, f := range fieldsOf(&c) {
-		k := Key{Name: f.key, Env: f.env, Secret: f.secret}
+		k := Key{Name: f.key, Env: f.env, Secret: f.secret, Default: formatValue(f.val)}
 		if f.secret {
 			k.FileEnv = f.env + FileSuffix
 		}
@@ -253,6 +259,18 @@ func applyOverrides(c *Config, overrides []string) error {
 }
 
 var durationType = reflect.TypeOf(time.Duration(0))
+
+// formatValue writes a field as setFromString reads it.
+func formatValue(v reflect.Value) string {
+	switch {
+	case v.Type() == durationType:
+		return time.Duration(v.Int()).String()
+	case v.Kind() == reflect.Slice:
+		return strings.Join(v.Interface().([]string), ",")
+	default:
+		return fmt.Sprint(v.Interface())
+	}
+}
 
 // setFromString parses an environment variable's text into a field: lists are
 // comma-separated, durations are Go durations, numbers decimal.

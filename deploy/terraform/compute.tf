@@ -92,8 +92,9 @@ resource "aws_launch_template" "tier" {
     }
   }
 
-  # The boot script: installs the binary, writes the tier's unit(s) from
-  # deploy/systemd and its env file(s), and starts the tier. It holds no
+  # The boot script: installs the package (the binary and the units of
+  # deploy/systemd), writes the tier's env file and DSN files, and starts
+  # the tier. It holds no
   # secret: the app tier reads the database credentials from Secrets
   # Manager when it runs.
   user_data = base64encode(templatefile("${path.module}/user_data.sh.tftpl", {
@@ -102,8 +103,6 @@ resource "aws_launch_template" "tier" {
     binary_source       = local.binary_source
     binary_url          = var.binary_url
     binary_sha256       = var.binary_sha256
-    unit                = file("${path.module}/../systemd/guestbook-${each.key}.service")
-    migrate_unit        = file("${path.module}/../systemd/guestbook-migrate.service")
     web_port            = local.web_port
     app_port            = local.app_port
     metrics_port        = local.metrics_port

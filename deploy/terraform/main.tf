@@ -54,7 +54,7 @@ locals {
   db_name = "guestbook"
   db_user = "guestbook"
 
-  # The binary's source: an S3 object is read with the instance role, which
+  # The package's source: an S3 object is read with the instance role, which
   # is then allowed that one object.
   binary_source = startswith(var.binary_url, "s3://") ? "s3" : "https"
   binary_s3_arn = local.binary_source == "s3" ? "arn:${data.aws_partition.current.partition}:s3:::${trimprefix(var.binary_url, "s3://")}" : ""

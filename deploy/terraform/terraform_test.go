@@ -93,7 +93,7 @@ func TestUserDataRendersToConfigurationsTheBinaryAccepts(t *testing.T) {
 func TestUserDataRendersWithABinaryFromAReleaseURLToo(t *testing.T) {
 	m := mustLoad(t, nil)
 	values := exampleValues(t, m)
-	values["binary_url"] = cty.StringVal("https://github.com/guestbook/guestbook/releases/download/v1.0.0/guestbook-linux-amd64")
+	values["binary_url"] = cty.StringVal("https://github.com/guestbook/guestbook/releases/download/v1.0.0/guestbook-1.0.0-1.x86_64.rpm")
 	values["binary_sha256"] = cty.StringVal(strings.Repeat("ab", 32))
 	_, errs := m.checkBootScripts(values)
 	noErrors(t, errs)

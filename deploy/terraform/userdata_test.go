@@ -40,8 +40,8 @@ const userDataLimit = 16 << 10
 type bootScript struct {
 	role  string
 	text  string
-	units map[string]string   // unit name → contents
 	env   map[string][]string // env file path → its variables, after the shell expanded them
+	files map[string]string   // other files under /etc/guestbook → contents, expanded
 }
 
 // renderUserData finds the templatefile call, evaluates its arguments as
@@ -118,11 +118,12 @@ var heredoc = regexp.MustCompile(`^cat > (\S+) <<('?)([A-Z]+)'?$`)
 // shellVar is a $name the shell expands in an unquoted heredoc.
 var shellVar = regexp.MustCompile(`\$[A-Za-z_][A-Za-z0-9_]*`)
 
-// parseBootScript reads the files a rendered script writes with heredocs:
-// systemd units and env files. It expands the shell variables that the
-// script sets from the secret, as bash would.
+// parseBootScript reads the files a rendered script writes with heredocs
+// under /etc/guestbook: env files and the DSN files the units load. It
+// expands the shell variables that the script sets from the secret, as bash
+// would.
 func parseBootScript(role, text string) (bootScript, error) {
-	b := bootScript{role: role, text: text, units: map[string]string{}, env: map[string][]string{}}
+	b := bootScript{role: role, text: text, env: map[string][]string{}, files: map[string]string{}}
 	if len(text) > userDataLimit {
 		return b, fmt.Errorf("%s user data is %d bytes, over EC2's limit of %d", role, len(text), userDataLimit)
 	}
@@ -142,23 +143,28 @@ func parseBootScript(role, text string) (bootScript, error) {
 				body = append(body, sc.Text())
 			}
 		}
-		switch {
-		case strings.HasPrefix(target, "/etc/systemd/system/"):
-			b.units[path.Base(target)] = strings.TrimRight(strings.Join(body, "\n"), "\n")
-		case strings.HasPrefix(target, "/etc/guestbook/") && strings.HasSuffix(target, ".env"):
-			environ, err := envFile(body, quoted)
-			if err != nil {
-				return b, fmt.Errorf("%s user data: %s: %w", role, target, err)
-			}
-			b.env[target] = environ
+		if !strings.HasPrefix(target, "/etc/guestbook/") {
+			return b, fmt.Errorf("%s user data writes %s: the package installs everything outside /etc/guestbook", role, target)
+		}
+		lines, err := expand(body, quoted)
+		if err != nil {
+			return b, fmt.Errorf("%s user data: %s: %w", role, target, err)
+		}
+		if !strings.HasSuffix(target, ".env") {
+			b.files[target] = strings.Join(lines, "\n") + "\n"
+			continue
+		}
+		if b.env[target], err = envFile(lines); err != nil {
+			return b, fmt.Errorf("%s user data: %s: %w", role, target, err)
 		}
 	}
 	return b, nil
 }
 
-// envFile reads an EnvironmentFile's KEY='value' lines as systemd does.
-func envFile(lines []string, quoted bool) ([]string, error) {
-	var environ []string
+// expand is a heredoc's lines as the shell writes them: an unquoted one
+// has its $names replaced by what the script set them to.
+func expand(lines []string, quoted bool) ([]string, error) {
+	var out []string
 	for _, line := range lines {
 		if quoted && strings.Contains(line, "$") {
 			return nil, fmt.Errorf("%q: a quoted heredoc does not expand $", line)
@@ -179,6 +185,15 @@ func envFile(lines []string, quoted bool) ([]string, error) {
 				return nil, fmt.Errorf("%s is not set by the script", unknown)
 			}
 		}
+		out = append(out, line)
+	}
+	return out, nil
+}
+
+// envFile reads an EnvironmentFile's KEY='value' lines as systemd does.
+func envFile(lines []string) ([]string, error) {
+	var environ []string
+	for _, line := range lines {
 		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
@@ -199,12 +214,14 @@ type tierPorts struct {
 	web, app, appLB, db int64
 }
 
-// checkBootScripts renders every tier's user data and checks what it
-// writes: the units as deploy/systemd has them, an env file for each unit's
-// EnvironmentFile, each accepted by config.Load (the binary's own loading
-// and Validate), serving roles that take their identity from the metadata
-// service and keep /metrics off the public listener, and the tier started.
-// It returns the ports those configurations use.
+// checkBootScripts renders every tier's user data and checks what it does:
+// installs the package make dist builds after checking its SHA-256, writes
+// the env file and the DSN files that the tier's units of deploy/systemd
+// (which the package installs) read, so that config.Load (the binary's own
+// loading and Validate) accepts what systemd hands the binary; serving
+// roles take their identity from the metadata service and keep /metrics
+// off the public listener, and the tier is started. It returns the ports
+// those configurations use.
 func (m *module) checkBootScripts(values map[string]cty.Value) (tierPorts, []error) {
 	var ports tierPorts
 	var errs []error
@@ -223,40 +240,84 @@ func (m *module) checkBootScripts(values map[string]cty.Value) (tierPorts, []err
 		if err := bashSyntax(text); err != nil {
 			fail("%s user data: %w", role, err)
 		}
+		check, install := strings.Index(text, "sha256sum --check --strict"), strings.Index(text, "dnf install -y ")
+		if install < 0 || check < 0 || check > install {
+			fail("%s user data does not check the package's SHA-256 and then install it with dnf", role)
+		}
 		unit := "guestbook-" + role + ".service"
 		if !strings.Contains(text, "systemctl enable --now "+unit) {
 			fail("%s user data does not enable and start %s", role, unit)
 		}
-		if _, ok := b.units[unit]; !ok {
-			fail("%s user data does not write %s", role, unit)
+		names := []string{unit}
+		if role == "app" {
+			names = append(names, "guestbook-migrate.service")
 		}
-		for name, contents := range b.units {
-			want, err := m.read("../systemd/" + name)
+		for _, name := range names {
+			contents, err := m.read("../systemd/" + name)
 			if err != nil {
-				fail("%s user data writes %s, which deploy/systemd lacks: %w", role, name, err)
+				fail("%s: deploy/systemd lacks %s: %w", role, name, err)
 				continue
 			}
-			if contents != strings.TrimRight(string(want), "\n") {
-				fail("%s user data writes %s unlike deploy/systemd/%s", role, name, name)
+			environ, err := b.unitEnviron(name, string(contents))
+			if err != nil {
+				fail("%w", err)
+				continue
 			}
-			for _, envPath := range environmentFiles(contents) {
-				environ, ok := b.env[envPath]
-				if !ok {
-					fail("%s user data does not write %s, which %s reads", role, envPath, name)
-					continue
-				}
-				cfg, err := config.Load("", environ)
-				if err != nil {
-					fail("%s user data: %s: the binary refuses it: %w", role, envPath, err)
-					continue
-				}
-				if name == unit {
-					errs = append(errs, checkServing(role, cfg, &ports)...)
-				}
+			cfg, err := config.Load("", environ)
+			if err != nil {
+				fail("%s user data: %s: the binary refuses what it is handed: %w", role, name, err)
+				continue
+			}
+			if name == unit {
+				errs = append(errs, checkServing(role, cfg, &ports)...)
 			}
 		}
 	}
 	return ports, errs
+}
+
+// unitEnviron is what systemd hands a unit's binary on this machine: its
+// EnvironmentFile= (which the user data must write) and its Environment=
+// lines, with %d/ID the file that LoadCredential= ID loads (which the user
+// data must write too), read as a file the binary is given.
+func (b bootScript) unitEnviron(name, unit string) ([]string, error) {
+	creds := map[string]string{}
+	var environ []string
+	for _, line := range strings.Split(unit, "\n") {
+		if p, ok := strings.CutPrefix(line, "EnvironmentFile="); ok {
+			env, ok := b.env[strings.TrimPrefix(p, "-")]
+			if !ok {
+				return nil, fmt.Errorf("%s user data does not write %s, which %s reads", b.role, strings.TrimPrefix(p, "-"), name)
+			}
+			environ = append(environ, env...)
+		}
+		if c, ok := strings.CutPrefix(line, "LoadCredential="); ok {
+			id, src, _ := strings.Cut(c, ":")
+			contents, ok := b.files[src]
+			if !ok {
+				return nil, fmt.Errorf("%s user data does not write %s, which %s loads as %s", b.role, src, name, id)
+			}
+			creds[id] = contents
+		}
+	}
+	for _, line := range strings.Split(unit, "\n") {
+		v, ok := strings.CutPrefix(line, "Environment=")
+		if !ok {
+			continue
+		}
+		key, value, _ := strings.Cut(v, "=")
+		if id, ok := strings.CutPrefix(value, "%d/"); ok && strings.HasSuffix(key, config.FileSuffix) {
+			// The binary reads the file and trims its newline: so here.
+			contents, ok := creds[id]
+			if !ok {
+				return nil, fmt.Errorf("%s: %s names credential %s, which no LoadCredential= loads", name, key, id)
+			}
+			environ = append(environ, strings.TrimSuffix(key, config.FileSuffix)+"="+strings.TrimRight(contents, "\n"))
+			continue
+		}
+		environ = append(environ, v)
+	}
+	return environ, nil
 }
 
 // bashBinary is bash, or "" when there is none.
@@ -278,17 +339,6 @@ func bashSyntax(script string) error {
 		return fmt.Errorf("bash -n: %v: %s", err, out)
 	}
 	return nil
-}
-
-// environmentFiles lists a unit's EnvironmentFile= paths.
-func environmentFiles(unit string) []string {
-	var paths []string
-	for _, line := range strings.Split(unit, "\n") {
-		if p, ok := strings.CutPrefix(line, "EnvironmentFile="); ok {
-			paths = append(paths, strings.TrimPrefix(p, "-"))
-		}
-	}
-	return paths
 }
 
 // checkServing checks a serving role's configuration and records its ports.

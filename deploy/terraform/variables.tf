@@ -39,7 +39,7 @@ variable "nat_gateway_per_az" {
 
 variable "binary_url" {
   type        = string
-  description = "Where instances download the guestbook binary at boot: an S3 object (s3://bucket/key, read with the instance role) or an HTTPS URL (a release). A single static Linux binary built for var.architecture, as `CGO_ENABLED=0 make build` makes."
+  description = "Where instances download the guestbook package at boot: an S3 object (s3://bucket/key, read with the instance role) or an HTTPS URL (a release). The .rpm that `make dist` builds for var.architecture (guestbook-VERSION-1.x86_64.rpm or .aarch64.rpm): Amazon Linux installs it with dnf."
 
   validation {
     condition     = can(regex("^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+|https://[^\\s']+)$", var.binary_url))
@@ -49,12 +49,11 @@ variable "binary_url" {
 
 variable "binary_sha256" {
   type        = string
-  description = "SHA-256 of the binary, in hex. When set, an instance whose download does not match stops before installing it. Empty: not checked."
-  default     = ""
+  description = "SHA-256 of the package, in hex (its line in make dist's SHA256SUMS). An instance whose download does not match stops before installing anything."
 
   validation {
-    condition     = can(regex("^([0-9a-f]{64})?$", var.binary_sha256))
-    error_message = "binary_sha256 must be empty or 64 lower-case hex digits (sha256sum's output)."
+    condition     = can(regex("^[0-9a-f]{64}$", var.binary_sha256))
+    error_message = "binary_sha256 must be 64 lower-case hex digits (sha256sum's output, or the package's line in SHA256SUMS)."
   }
 }
 
