@@ -1,7 +1,7 @@
 # The two commands a new user needs:
 #   go run . serve     run the guestbook (SQLite in ./guestbook.db)
 #   make test          run the whole test suite
-.PHONY: test deps lint unit rules build run dist
+.PHONY: test deps lint unit rules build run dist image
 
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -16,8 +16,8 @@ DIST       ?= dist
 test: deps
 	$(MAKE) lint rules dist unit
 
-# MariaDB, Chromium, promtool, iproute2, systemd-analyze, lintian and rpm,
-# from Debian.
+# MariaDB, Chromium, promtool, iproute2, systemd-analyze, lintian, rpm,
+# podman with runc, and CA certificates, from Debian.
 deps:
 	@scripts/test-deps
 
@@ -45,6 +45,11 @@ build:
 # linux amd64 and arm64, a CycloneDX SBOM and SHA256SUMS (scripts/dist).
 dist:
 	DIST=$(DIST) scripts/dist
+
+# The container image guestbook:<version>, FROM scratch with podman or
+# buildah, offline (scripts/image).
+image:
+	scripts/image
 
 run:
 	go run . serve

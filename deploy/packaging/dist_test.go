@@ -162,7 +162,9 @@ func TestTheTarballsHoldAStaticStampedBinaryTheUnitsAndTheDocs(t *testing.T) {
 		for _, s := range info.Settings {
 			settings[s.Key] = s.Value
 		}
-		for key, want := range map[string]string{"GOOS": "linux", "GOARCH": arch, "CGO_ENABLED": "0", "-trimpath": "true"} {
+		// timetzdata: the time-zone database in the binary, as a FROM
+		// scratch image has no /usr/share/zoneinfo.
+		for key, want := range map[string]string{"GOOS": "linux", "GOARCH": arch, "CGO_ENABLED": "0", "-trimpath": "true", "-tags": "timetzdata"} {
 			if settings[key] != want {
 				t.Errorf("%s binary was built with %s=%q, want %q", arch, key, settings[key], want)
 			}
