@@ -27,7 +27,16 @@ type release struct {
 var (
 	distOnce sync.Once
 	dist     release
+	madeDir  string // the temp dir theRelease made, removed after the tests
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if madeDir != "" {
+		os.RemoveAll(madeDir)
+	}
+	os.Exit(code)
+}
 
 // theRelease is the dist directory that make test built before the tests
 // (GBTEST_DIST), or one that scripts/dist builds now into a temp dir.
@@ -41,7 +50,7 @@ func theRelease(t *testing.T) release {
 				dist.err = err
 				return
 			}
-			dist.dir = dir // left for the OS's temp cleaning: tests share it
+			dist.dir, madeDir = dir, dir
 			cmd := exec.Command("../../scripts/dist")
 			cmd.Env = append(os.Environ(), "DIST="+dir)
 			if out, err := cmd.CombinedOutput(); err != nil {
