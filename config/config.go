@@ -73,6 +73,22 @@ type Web struct {
 	// for a load balancer that terminates TLS in front.
 	TLSCert string `yaml:"tls_cert"`
 	TLSKey  string `yaml:"tls_key"`
+	// Cache is "on" (the default) or "off": the micro-cache of the app
+	// tier's pages that their Cache-Control makes shareable (s-maxage), kept
+	// by each web instance (roles web and all).
+	Cache string `yaml:"cache"`
+	// CacheSize bounds the cache's memory, keys and headers counted with
+	// the bodies; the entry used least recently leaves first. A size such as
+	// 8MB or 512KB (1024-based), 64KB to 1GB. Default 8MB.
+	CacheSize string `yaml:"cache_size"`
+	// CacheStaleWhileRevalidate is how long past its age an entry is still
+	// served while one background request refreshes it (RFC 5861). 0: a
+	// stale entry waits for its refill. Default 5s.
+	CacheStaleWhileRevalidate time.Duration `yaml:"cache_stale_while_revalidate"`
+	// CacheStaleIfError is how long past its age an entry may be served,
+	// marked stale, when every upstream is failing or shedding, instead of
+	// the 502 or 503. 0: never. Default 10m.
+	CacheStaleIfError time.Duration `yaml:"cache_stale_if_error"`
 }
 
 // App configures the application tier.
@@ -124,6 +140,12 @@ type App struct {
 	// FormMaxAge is how old a form_token may be: a page left open longer
 	// is refused and shown again with a fresh token. Default 24h.
 	FormMaxAge time.Duration `yaml:"form_max_age"`
+	// CacheTTL is how long a shared cache (the web tier's) may keep the
+	// pages that are the same for every reader: the list, detail and home
+	// pages and the API's public GETs get "Cache-Control: public,
+	// s-maxage=" this. Everything that depends on who asks is no-store.
+	// 0: no-store on everything. 0 to 1h. Default 1s.
+	CacheTTL time.Duration `yaml:"cache_ttl"`
 }
 
 // Database configures the store.
@@ -205,10 +227,11 @@ type Log struct {
 func Default() Config {
 	host, _ := os.Hostname()
 	return Config{
-		Web: Web{Listen: ":8080", HealthInterval: 2 * time.Second, TryTimeout: time.Second, MaxConcurrency: 512},
+		Web: Web{Listen: ":8080", HealthInterval: 2 * time.Second, TryTimeout: time.Second, MaxConcurrency: 512,
+			Cache: "on", CacheSize: "8MB", CacheStaleWhileRevalidate: 5 * time.Second, CacheStaleIfError: 10 * time.Minute},
 		App: App{Listen: ":8081", MaxConcurrency: 128, TrustedProxies: DefaultAppTrustedProxies(),
 			WriteLimit: 5, WriteWindow: time.Minute, MaxLinks: 2,
-			FormMinAge: 2 * time.Second, FormMaxAge: 24 * time.Hour, Moderation: ModerationOff},
+			FormMinAge: 2 * time.Second, FormMaxAge: 24 * time.Hour, Moderation: ModerationOff, CacheTTL: time.Second},
 		Database: Database{
 			Driver:          SQLite.Name,
 			Primary:         "guestbook.db",
@@ -279,6 +302,12 @@ func (c Config) Validate() error {
 	}
 	if err := c.Web.checkRate(); err != nil {
 		return err
+	}
+	if err := c.Web.checkCache(); err != nil {
+		return err
+	}
+	if c.App.CacheTTL < 0 || c.App.CacheTTL > time.Hour {
+		return fmt.Errorf("app.cache_ttl: %s is not between 0s (no-store) and 1h", c.App.CacheTTL)
 	}
 	if c.App.MaxLinks < 0 {
 		return fmt.Errorf("app.max_links: %d is negative (0 allows no link)", c.App.MaxLinks)
@@ -410,6 +439,39 @@ func (w Web) checkRate() error {
 	}
 	if w.RateLimit > 0 && w.Burst() < 1 {
 		return fmt.Errorf("web.rate_burst: 0 means twice web.rate_limit, %g, which lets no request through: set it to at least 1", w.Burst())
+	}
+	return nil
+}
+
+// Bounds of web.cache_size: room for a few pages, and far less than a web
+// instance's memory.
+const (
+	MinCacheSize = 64 << 10
+	MaxCacheSize = 1 << 30
+)
+
+// CacheOn says whether web.cache is on.
+func (w Web) CacheOn() bool { return w.Cache == "on" }
+
+// checkCache checks the web tier's cache keys.
+func (w Web) checkCache() error {
+	switch w.Cache {
+	case "on", "off":
+	default:
+		return fmt.Errorf("web.cache: %q is not on or off", w.Cache)
+	}
+	size, err := ParseSize(w.CacheSize)
+	if err != nil {
+		return fmt.Errorf("web.cache_size: %w", err)
+	}
+	if size < MinCacheSize || size > MaxCacheSize {
+		return fmt.Errorf("web.cache_size: %s is not between 64KB and 1GB", w.CacheSize)
+	}
+	if w.CacheStaleWhileRevalidate < 0 || w.CacheStaleWhileRevalidate > time.Hour {
+		return fmt.Errorf("web.cache_stale_while_revalidate: %s is not between 0s and 1h", w.CacheStaleWhileRevalidate)
+	}
+	if w.CacheStaleIfError < 0 || w.CacheStaleIfError > 7*24*time.Hour {
+		return fmt.Errorf("web.cache_stale_if_error: %s is not between 0s and 168h", w.CacheStaleIfError)
 	}
 	return nil
 }

@@ -61,11 +61,12 @@ func hostname(t *testing.T) string {
 func TestLoadWithNothingSetGivesTheDocumentedDefaults(t *testing.T) {
 	c := mustLoad(t, "", nil)
 	want := Config{
-		Web: Web{Listen: ":8080", HealthInterval: 2 * time.Second, TryTimeout: time.Second, MaxConcurrency: 512},
+		Web: Web{Listen: ":8080", HealthInterval: 2 * time.Second, TryTimeout: time.Second, MaxConcurrency: 512,
+			Cache: "on", CacheSize: "8MB", CacheStaleWhileRevalidate: 5 * time.Second, CacheStaleIfError: 10 * time.Minute},
 		App: App{Listen: ":8081", MaxConcurrency: 128,
 			TrustedProxies: []string{"127.0.0.0/8", "::1", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"},
 			WriteLimit:     5, WriteWindow: time.Minute, MaxLinks: 2, FormMinAge: 2 * time.Second, FormMaxAge: 24 * time.Hour,
-			Moderation: "off"},
+			Moderation: "off", CacheTTL: time.Second},
 		Database: Database{
 			Driver:          "sqlite",
 			Primary:         "guestbook.db",
@@ -111,6 +112,10 @@ web:
   rate_limit: 2.5
   rate_burst: 10
   trusted_proxies: ["10.0.0.0/16", "192.0.2.7"]
+  cache: off
+  cache_size: 512KB
+  cache_stale_while_revalidate: 2s
+  cache_stale_if_error: 1h
 app:
   listen: ":9001"
   admin_token: "t0ken-of-the-admin-0123456789abcdef"
@@ -123,6 +128,7 @@ app:
   form_min_age: 5s
   form_max_age: 1h
   moderation: pre
+  cache_ttl: 3s
 database:
   driver: mysql
   primary: "gb:pw@tcp(db1:3306)/guestbook"
@@ -150,11 +156,12 @@ log:
 	want := Config{
 		Web: Web{Listen: "127.0.0.1:9000", Upstreams: []string{"http://10.0.2.10:8081", "https://app.internal:8443"},
 			HealthInterval: 750 * time.Millisecond, TryTimeout: 400 * time.Millisecond, MaxConcurrency: 64,
-			RateLimit: 2.5, RateBurst: 10, TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"}},
+			RateLimit: 2.5, RateBurst: 10, TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"},
+			Cache: "off", CacheSize: "512KB", CacheStaleWhileRevalidate: 2 * time.Second, CacheStaleIfError: time.Hour},
 		App: App{Listen: ":9001", AdminToken: "t0ken-of-the-admin-0123456789abcdef", TrustedProxies: []string{"10.0.1.0/24"}, MaxConcurrency: 32,
 			WriteLimit: 3, WriteWindow: 30 * time.Second, Secret: "0123456789abcdef0123456789abcdef-file", MaxLinks: 0,
 			FormMinAge: 5 * time.Second, FormMaxAge: time.Hour,
-			Moderation: "pre"},
+			Moderation: "pre", CacheTTL: 3 * time.Second},
 		Database: Database{
 			Driver:          "mysql",
 			Primary:         "gb:pw@tcp(db1:3306)/guestbook",
@@ -280,6 +287,11 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 		"GUESTBOOK_INSTANCE_METADATA=ec2",
 		"GUESTBOOK_INSTANCE_DRAIN=15s",
 		"GUESTBOOK_METRICS_LISTEN=127.0.0.1:9100",
+		"GUESTBOOK_WEB_CACHE=off",
+		"GUESTBOOK_WEB_CACHE_SIZE=1MB",
+		"GUESTBOOK_WEB_CACHE_STALE_WHILE_REVALIDATE=0s",
+		"GUESTBOOK_WEB_CACHE_STALE_IF_ERROR=30s",
+		"GUESTBOOK_APP_CACHE_TTL=0s",
 	}
 	for _, k := range Keys() { // a key added without a line above fails here
 		if !slices.ContainsFunc(environ, func(v string) bool { return strings.HasPrefix(v, k.Env+"=") }) {
@@ -290,7 +302,8 @@ func TestLoadVariableSetsEveryKey(t *testing.T) {
 	want := Config{
 		Web: Web{Listen: "127.0.0.1:9000", Upstreams: []string{"http://a:8081"},
 			HealthInterval: 5 * time.Second, TryTimeout: 1500 * time.Millisecond, MaxConcurrency: 0, RateLimit: 0.5, RateBurst: 3,
-			TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"}, TLSCert: "/etc/guestbook/cert.pem", TLSKey: "/etc/guestbook/key.pem"},
+			TrustedProxies: []string{"10.0.0.0/16", "192.0.2.7"}, TLSCert: "/etc/guestbook/cert.pem", TLSKey: "/etc/guestbook/key.pem",
+			Cache: "off", CacheSize: "1MB", CacheStaleIfError: 30 * time.Second},
 		App: App{Listen: ":9001", AdminToken: "t0ken-of-the-admin-0123456789abcdef", TrustedProxies: []string{"10.0.1.0/24"}, MaxConcurrency: 16,
 			WriteLimit: 0, WriteWindow: 10 * time.Second, Secret: "0123456789abcdef0123456789abcdef-env", MaxLinks: 5,
 			FormMaxAge: 30 * time.Minute,
@@ -519,6 +532,15 @@ func TestValidateNamesTheKeyOfABadValue(t *testing.T) {
 		{"negative rate_burst", func(c *Config) { c.Web.RateBurst = -1 }, "web.rate_burst"},
 		{"negative rate_burst with the limit off", func(c *Config) { c.Web.RateLimit, c.Web.RateBurst = 0, -2 }, "web.rate_burst"},
 		{"a default burst under one request", func(c *Config) { c.Web.RateLimit = 0.25 }, "web.rate_burst"},
+		{"cache neither on nor off", func(c *Config) { c.Web.Cache = "yes" }, "web.cache"},
+		{"cache_size without a number", func(c *Config) { c.Web.CacheSize = "MB" }, "web.cache_size"},
+		{"cache_size in an unknown unit", func(c *Config) { c.Web.CacheSize = "8TB" }, "web.cache_size"},
+		{"cache_size too small", func(c *Config) { c.Web.CacheSize = "1KB" }, "web.cache_size"},
+		{"cache_size too large", func(c *Config) { c.Web.CacheSize = "2GB" }, "web.cache_size"},
+		{"negative stale_while_revalidate", func(c *Config) { c.Web.CacheStaleWhileRevalidate = -time.Second }, "web.cache_stale_while_revalidate"},
+		{"negative stale_if_error", func(c *Config) { c.Web.CacheStaleIfError = -time.Second }, "web.cache_stale_if_error"},
+		{"negative cache_ttl", func(c *Config) { c.App.CacheTTL = -time.Second }, "app.cache_ttl"},
+		{"cache_ttl over an hour", func(c *Config) { c.App.CacheTTL = 2 * time.Hour }, "app.cache_ttl"},
 		{"tls cert without key", func(c *Config) { c.Web.TLSCert = "cert.pem" }, "web.tls_key"},
 		{"negative drain", func(c *Config) { c.Instance.Drain = -time.Second }, "instance.drain"},
 		{"tls key without cert", func(c *Config) { c.Web.TLSKey = "key.pem" }, "web.tls_cert"},
@@ -623,6 +645,11 @@ func TestValidateAcceptsGoodValues(t *testing.T) {
 		{"pre-moderation", func(c *Config) { c.App.Moderation = ModerationPre }},
 		{"an app tier that trusts nobody", func(c *Config) { c.App.TrustedProxies = nil }},
 		{"no link allowed", func(c *Config) { c.App.MaxLinks = 0 }},
+		{"the cache off, never stale, and pages no-store", func(c *Config) {
+			c.Web.Cache, c.Web.CacheStaleWhileRevalidate, c.Web.CacheStaleIfError, c.App.CacheTTL = "off", 0, 0, 0
+		}},
+		{"the least cache", func(c *Config) { c.Web.CacheSize = "64KB" }},
+		{"a cache of 1GB", func(c *Config) { c.Web.CacheSize = "1 GiB" }},
 		{"a query_timeout longer than health_interval", func(c *Config) {
 			c.Database.HealthInterval, c.Database.QueryTimeout = 100*time.Millisecond, 5*time.Second
 		}},
@@ -638,6 +665,25 @@ func TestValidateAcceptsGoodValues(t *testing.T) {
 				t.Errorf("Validate: %v", err)
 			}
 		})
+	}
+}
+
+func TestParseSizeReadsBytesWithA1024BasedUnit(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"8MB", 8 << 20, true}, {"512KB", 512 << 10, true}, {"1gb", 1 << 30, true}, {"3 MiB", 3 << 20, true},
+		{"65536", 65536, true}, {"100B", 100, true},
+		{"", 0, false}, {"MB", 0, false}, {"1.5MB", 0, false}, {"-1MB", 0, false}, {"8TB", 0, false},
+		{"99999999999999999GB", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := ParseSize(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d, ok %v", tt.in, got, err, tt.want, tt.ok)
+		}
 	}
 }
 

@@ -61,6 +61,32 @@ func ParseUpstreamURLs(list []string) ([]*url.URL, error) {
 	return out, nil
 }
 
+// ParseSize reads a size in bytes such as web.cache_size: a whole number
+// followed by B, KB, MB or GB (1024-based; KiB, MiB and GiB too), or none
+// for bytes, case and spaces before the unit ignored. The caller names the
+// key.
+func ParseSize(s string) (int64, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	end := strings.IndexFunc(t, func(c rune) bool { return c < '0' || c > '9' })
+	if end < 0 {
+		end = len(t)
+	}
+	if end == 0 || end > 18 {
+		return 0, fmt.Errorf("%q is not a size such as 8MB or 512KB", s)
+	}
+	var n int64
+	for _, c := range t[:end] {
+		n = n*10 + int64(c-'0')
+	}
+	shift, ok := sizeUnits[strings.TrimSpace(t[end:])]
+	if !ok || n > 1<<62>>shift {
+		return 0, fmt.Errorf("%q is not a size such as 8MB or 512KB", s)
+	}
+	return n << shift, nil
+}
+
+var sizeUnits = map[string]uint{"": 0, "B": 0, "KB": 10, "KIB": 10, "MB": 20, "MIB": 20, "GB": 30, "GIB": 30}
+
 // redact hides a password in a URL, so an error can quote it; a URL without
 // one is quoted as it was written.
 func redact(raw string) string {
