@@ -306,8 +306,8 @@ func (c Config) Validate() error {
 	if err := c.Web.checkCache(); err != nil {
 		return err
 	}
-	if c.App.CacheTTL < 0 || c.App.CacheTTL > time.Hour {
-		return fmt.Errorf("app.cache_ttl: %s is not between 0s (no-store) and 1h", c.App.CacheTTL)
+	if c.App.CacheTTL < 0 || c.App.CacheTTL > time.Hour || c.App.CacheTTL%time.Second != 0 {
+		return fmt.Errorf("app.cache_ttl: %s is not whole seconds between 0s (no-store) and 1h (s-maxage counts seconds)", c.App.CacheTTL)
 	}
 	if c.App.MaxLinks < 0 {
 		return fmt.Errorf("app.max_links: %d is negative (0 allows no link)", c.App.MaxLinks)

@@ -541,6 +541,7 @@ func TestValidateNamesTheKeyOfABadValue(t *testing.T) {
 		{"negative stale_if_error", func(c *Config) { c.Web.CacheStaleIfError = -time.Second }, "web.cache_stale_if_error"},
 		{"negative cache_ttl", func(c *Config) { c.App.CacheTTL = -time.Second }, "app.cache_ttl"},
 		{"cache_ttl over an hour", func(c *Config) { c.App.CacheTTL = 2 * time.Hour }, "app.cache_ttl"},
+		{"cache_ttl not whole seconds", func(c *Config) { c.App.CacheTTL = 1500 * time.Millisecond }, "app.cache_ttl"},
 		{"tls cert without key", func(c *Config) { c.Web.TLSCert = "cert.pem" }, "web.tls_key"},
 		{"negative drain", func(c *Config) { c.Instance.Drain = -time.Second }, "instance.drain"},
 		{"tls key without cert", func(c *Config) { c.Web.TLSKey = "key.pem" }, "web.tls_cert"},

@@ -180,6 +180,7 @@ func openApp(ctx context.Context, opts Options, r *Role, extra app.Options) (*ap
 	extra.ReadYourWrites, extra.Observer, extra.Draining = cfg.Database.ReadYourWrites, r.Metrics, r.draining.Load
 	extra.Admission = r.limiter("app", cfg.App.MaxConcurrency)
 	extra.FormMinAge, extra.FormMaxAge = cfg.App.FormMinAge, cfg.App.FormMaxAge
+	extra.CacheTTL = cfg.App.CacheTTL
 	return app.New(db, extra), nil
 }
 

@@ -90,7 +90,7 @@ func (s *Server) handleAPIEntryList(w http.ResponseWriter, r *http.Request) {
 	if list.NextBefore != 0 {
 		out.NextBefore = &list.NextBefore
 	}
-	writeJSON(w, http.StatusOK, out)
+	s.writeSharedJSON(w, r, out)
 }
 
 func (s *Server) handleAPIEntryGet(w http.ResponseWriter, r *http.Request) {
@@ -99,7 +99,7 @@ func (s *Server) handleAPIEntryGet(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, showEntry(e, s.adminReader(w, r)))
+	s.writeSharedJSON(w, r, showEntry(e, s.adminReader(w, r)))
 }
 
 // apiCreated is the entry, as the public sees it, plus the token that may
@@ -286,18 +286,48 @@ func (s *Server) writeJSONError(w http.ResponseWriter, status int, err error) {
 	writeJSON(w, status, out)
 }
 
-// writeJSON answers v as JSON with status. What it is given (entries, the
-// error object, the topology) is made of strings and numbers and always
-// encodes; should that ever change, the answer is still a JSON 500.
+// writeJSON answers v as JSON with status, kept by no cache. What it is
+// given (entries, the error object, the topology) is made of strings and
+// numbers and always encodes; should that ever change, the answer is still
+// a JSON 500.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, ok := encodeJSON(w, v)
+	if !ok {
+		return
+	}
+	w.Header().Set("Cache-Control", cacheNoStore)
+	writeJSONBody(w, status, body)
+}
+
+// writeSharedJSON answers v with 200, as an answer the same for every
+// reader: shared caches may keep it unless r is personal (the admin's
+// bearer, whose answer has emails) (cacheHeaders).
+func (s *Server) writeSharedJSON(w http.ResponseWriter, r *http.Request, v any) {
+	body, ok := encodeJSON(w, v)
+	if !ok {
+		return
+	}
+	if s.cacheHeaders(w.Header(), r, http.StatusOK, body, forAnyone) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	writeJSONBody(w, http.StatusOK, body)
+}
+
+// encodeJSON is v encoded and a newline, or false once the last resort
+// has answered.
+func encodeJSON(w http.ResponseWriter, v any) ([]byte, bool) {
 	body, err := json.Marshal(v)
 	if err != nil {
 		lastResort(w, "application/json; charset=utf-8", `{"error":"internal error"}`+"\n")
-		return
+		return nil, false
 	}
+	return append(body, '\n'), true
+}
+
+func writeJSONBody(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)+1))
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	w.Write(append(body, '\n'))
+	w.Write(body)
 }

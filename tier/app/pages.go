@@ -17,7 +17,7 @@ import (
 const pageSize = 20
 
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "home", page.T(page.Lang(r), "home.title"), "guestbook", nil)
+	s.renderShared(w, r, "home", page.T(page.Lang(r), "home.title"), "guestbook", nil)
 }
 
 type listPage struct {
@@ -52,7 +52,7 @@ func (s *Server) handleEntryList(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "list", page.T(lang, "list.title"), "list",
+	s.renderShared(w, r, "list", page.T(lang, "list.title"), "list",
 		listPage{Entries: list.Entries, Rows: rows, Before: before, NextBefore: list.NextBefore,
 			Waiting: r.URL.Query().Get("waiting") == "1"})
 }
@@ -67,7 +67,7 @@ func (s *Server) handleEntryDetail(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "detail", e.Name, "list", detailPage{Entry: e})
+	s.renderShared(w, r, "detail", e.Name, "list", detailPage{Entry: e})
 }
 
 // handleStatic serves an embedded file (so the app role alone still shows

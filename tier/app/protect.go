@@ -10,7 +10,7 @@ import (
 )
 
 // protect wraps the routes with what every request gets: a panic becomes a
-// 500 page, security headers, the path's headers, the refusal of an unclean
+// 500 page, security headers, no-store by default, the path's headers, the refusal of an unclean
 // path, the body limit (page.MaxBodyBytes), protection from cross-site
 // request forgery, and the web tier's time budget (withBudget).
 func (s *Server) protect(next http.Handler) http.Handler {
@@ -40,6 +40,10 @@ func (s *Server) protect(next http.Handler) http.Handler {
 			}
 		}()
 		page.SetSecurityHeaders(pw.Header())
+		// Kept by no cache unless the handler says its answer is the same
+		// for everyone (cacheHeaders): a redirect after a write, an error,
+		// a page added later are private by default.
+		pw.Header()["Cache-Control"] = noStore
 		if !page.CleanPath(r.URL.Path) {
 			s.fail(pw, r, badRequest{"the path is not in its clean form"})
 			return

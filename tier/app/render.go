@@ -36,8 +36,19 @@ func parsePages(static *assets.Static) map[string]*template.Template {
 	return out
 }
 
-// render writes page name with status, in the reader's language.
+// render writes page name with status, in the reader's language, kept by
+// no cache.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, title, nav string, data any) {
+	s.renderPage(w, r, status, name, title, nav, data, forThisOne)
+}
+
+// renderShared writes a page that is the same for every reader of its
+// language: shared caches may keep it (cacheHeaders).
+func (s *Server) renderShared(w http.ResponseWriter, r *http.Request, name, title, nav string, data any) {
+	s.renderPage(w, r, http.StatusOK, name, title, nav, data, forAnyone)
+}
+
+func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, status int, name, title, nav string, data any, sh shared) {
 	page.RememberLang(w, r)
 	v := page.NewView(page.Lang(r), r.URL, s.opts.Instance, s.opts.Version, title, nav, data)
 	v.Path = s.pathOf(r)
@@ -57,14 +68,12 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	h := w.Header()
 	page.SetHTMLHeaders(h)
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	switch {
-	case h.Get("Cache-Control") != "": // the handler's own: the admin's pages say no-store
-	case len(h["Set-Cookie"]) > 0:
-		h.Set("Cache-Control", "no-store") // a cache must never hand one reader's cookie to another
-	default:
-		h.Set("Cache-Control", "private, no-cache")
+	h.Set("Content-Language", v.Lang)
+	if s.cacheHeaders(h, r, status, buf.Bytes(), sh) {
+		w.WriteHeader(http.StatusNotModified)
+		return
 	}
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	w.Write(buf.Bytes()) // copied or sent before Write returns: the buffer can go back
 }

@@ -86,6 +86,9 @@ type Options struct {
 	// PreModeration keeps each new entry from every public page and the
 	// API until the admin approves it (app.moderation: pre).
 	PreModeration bool
+	// CacheTTL is how long shared caches may keep the pages that are the
+	// same for every reader (app.cache_ttl, whole seconds); 0: no-store.
+	CacheTTL time.Duration
 }
 
 // Observer hears what the app tier does, for metrics.
@@ -129,6 +132,8 @@ type Server struct {
 	tokens      formTokens
 	// signIns limits the admin's sign-in attempts per client.
 	signIns *clientlimit.Table
+	// publicCache is the Cache-Control of a shared answer, made once.
+	publicCache string
 }
 
 // New builds the application tier over entries.
@@ -155,6 +160,7 @@ func New(entries Entries, opts Options) *Server {
 		opts.FormMaxAge = 24 * time.Hour
 	}
 	s := &Server{entries: entries, opts: opts, mux: http.NewServeMux(), self: hops.Of(opts.Instance)}
+	s.publicCache = publicCacheControl(int(opts.CacheTTL / time.Second))
 	s.tokens = newFormTokens(opts.Secret, opts.FormMinAge, opts.FormMaxAge, opts.Now)
 	s.appHop = []string{s.self.Header()}[:1:1]
 	s.pages = parsePages(opts.Static)

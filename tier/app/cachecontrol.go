@@ -1,0 +1,72 @@
+package app
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/guestbook/guestbook/tier/page"
+)
+
+// What a shared cache (the web tier's micro-cache, or a CDN) may keep is
+// said here, once, in standard headers. An answer is public only when its
+// handler says it is the same for every reader (the list, detail and home
+// pages, the API's GETs), it is a 200, it sets no cookie, and its request
+// is not personal (page.Personal: no Authorization, no cookie of ours but
+// the language's). Everything else is no-store: the create form with its
+// signed token and idempotency key, the delete confirm, every write, every
+// error, the topology, and any page added later that does not say
+// otherwise.
+const cacheNoStore = "no-store"
+
+// shared is how a handler says its answer is the same for every reader.
+type shared bool
+
+const (
+	forAnyone  shared = true
+	forThisOne shared = false
+)
+
+// cacheHeaders sets Cache-Control (and, on a public answer, its ETag) for
+// an answer of status with body, replacing the no-store every answer starts
+// with (protect). It reports true when the request's
+// If-None-Match already names that ETag: the caller answers 304 without
+// the body.
+func (s *Server) cacheHeaders(h http.Header, r *http.Request, status int, body []byte, sh shared) (notModified bool) {
+	if sh == forThisOne || s.opts.CacheTTL <= 0 || status != http.StatusOK || len(h["Set-Cookie"]) > 0 || page.Personal(r) {
+		h.Set("Cache-Control", cacheNoStore)
+		return false
+	}
+	h.Set("Cache-Control", s.publicCache)
+	// A validator costs a hash of the body (microseconds beside the
+	// render): the web tier answers a reload from its copy with a 304, and
+	// a refill whose bytes did not change sends none of them.
+	sum := sha256.Sum256(body)
+	tag := `"` + hex.EncodeToString(sum[:12]) + `"`
+	h.Set("ETag", tag)
+	return ifNoneMatch(r.Header.Get("If-None-Match"), tag)
+}
+
+// publicCacheControl is the Cache-Control of a public answer: shared
+// caches may keep it app.cache_ttl (whole seconds). It gives browsers no
+// freshness, so they ask again (with the ETag) each time.
+func publicCacheControl(ttlSeconds int) string {
+	return "public, s-maxage=" + strconv.Itoa(ttlSeconds)
+}
+
+// ifNoneMatch says an If-None-Match header names tag (or is *), by the weak
+// comparison RFC 9110 asks of it.
+func ifNoneMatch(header, tag string) bool {
+	if header == "" {
+		return false
+	}
+	for t := range strings.SplitSeq(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" || t == tag {
+			return true
+		}
+	}
+	return false
+}
