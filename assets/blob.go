@@ -89,7 +89,7 @@ func (b *Blob) Serve(w http.ResponseWriter, r *http.Request, cacheControl CacheC
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
 		return
 	}
-	if inm := r.Header.Get("If-None-Match"); inm != "" && etagListed(inm, etag) {
+	if inm := r.Header.Get("If-None-Match"); inm != "" && ETagListed(inm, etag) {
 		delete(h, "Content-Type")
 		w.WriteHeader(http.StatusNotModified)
 		return
@@ -101,9 +101,9 @@ func (b *Blob) Serve(w http.ResponseWriter, r *http.Request, cacheControl CacheC
 	}
 }
 
-// etagListed reports whether an If-None-Match list names etag ("*" names
+// ETagListed reports whether an If-None-Match list names etag ("*" names
 // any), comparing weakly as RFC 9110 says for If-None-Match.
-func etagListed(list, etag string) bool {
+func ETagListed(list, etag string) bool {
 	for _, tag := range strings.Split(list, ",") {
 		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
 		if tag == "*" || tag == etag {

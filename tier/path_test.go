@@ -50,6 +50,10 @@ func startThreeTiers(t *testing.T) *threeTiers {
 	cfg := config.Default()
 	cfg.Instance = config.Instance{ID: "web-1", Zone: "ap-northeast-2a"}
 	cfg.Web.Upstreams, cfg.Web.HealthInterval = upstreams, s.healthInterval
+	// These tests watch each refresh's own path (the balancing, a replica
+	// leaving): with the cache, a refresh within app.cache_ttl shows the
+	// path of the page kept (tier/web's cache tests).
+	cfg.Web.Cache = "off"
 	web, _, _ := start(t, tier.RoleWeb, cfg)
 	s.web = "http://" + web.Addr()
 	s.settle(t)

@@ -120,11 +120,12 @@ func buildAll(ctx context.Context, opts Options, r *Role) (err error) {
 	if len(cfg.Web.Upstreams) > 0 {
 		opts.Log.Warn("role all serves the app tier in-process; web.upstreams is ignored")
 	}
-	r.Handler, err = web.New(web.Options{
+	webTier, err := web.New(web.Options{
 		Instance: cfg.Instance, Version: opts.shownVersion(), Static: r.static, Log: opts.Log,
 		App: appTier, Ready: appTier.Ready, Draining: r.draining.Load,
-		Trusted: r.Trusted, RateLimit: rateLimit(cfg.Web), Observer: r.Metrics,
+		Trusted: r.Trusted, RateLimit: rateLimit(cfg.Web), Observer: r.Metrics, Cache: cacheOptions(cfg.Web),
 	})
+	r.Handler = r.withCacheMetrics(webTier)
 	return err
 }
 
@@ -147,12 +148,38 @@ func buildWeb(ctx context.Context, opts Options, r *Role) (err error) {
 		}
 		return list
 	}))
-	r.Handler, err = web.New(web.Options{
+	webTier, err := web.New(web.Options{
 		Instance: cfg.Instance, Version: opts.shownVersion(), Static: r.static, Log: opts.Log,
 		Upstreams: pool, Trusted: r.Trusted, TryTimeout: cfg.Web.TryTimeout, Observer: r.Metrics, Draining: r.draining.Load,
-		Admission: r.limiter("web", cfg.Web.MaxConcurrency), RateLimit: rateLimit(cfg.Web),
+		Admission: r.limiter("web", cfg.Web.MaxConcurrency), RateLimit: rateLimit(cfg.Web), Cache: cacheOptions(cfg.Web),
 	})
+	r.Handler = r.withCacheMetrics(webTier)
 	return err
+}
+
+// cacheOptions are the web tier's cache keys, nil while web.cache is off.
+// Validate has parsed web.cache_size already.
+func cacheOptions(cfg config.Web) *web.CacheOptions {
+	if !cfg.CacheOn() {
+		return nil
+	}
+	size, _ := config.ParseSize(cfg.CacheSize)
+	return &web.CacheOptions{Size: size, StaleWhileRevalidate: cfg.CacheStaleWhileRevalidate, StaleIfError: cfg.CacheStaleIfError}
+}
+
+// withCacheMetrics publishes the web tier's cache, when it has one, and
+// gives back the tier as the role's handler.
+func (r *Role) withCacheMetrics(w *web.Server) http.Handler {
+	if w == nil {
+		return nil
+	}
+	if _, on := w.CacheStats(); on {
+		r.Metrics.Register(metrics.NewCacheCollector(func() metrics.CacheCounts {
+			s, _ := w.CacheStats()
+			return metrics.CacheCounts(s)
+		}))
+	}
+	return w
 }
 
 // openApp opens the store and builds the app tier over it with what roles

@@ -5,8 +5,8 @@ import (
 	"encoding/hex"
 	"net/http"
 	"strconv"
-	"strings"
 
+	"github.com/guestbook/guestbook/assets"
 	"github.com/guestbook/guestbook/tier/page"
 )
 
@@ -46,7 +46,8 @@ func (s *Server) cacheHeaders(h http.Header, r *http.Request, status int, body [
 	sum := sha256.Sum256(body)
 	tag := `"` + hex.EncodeToString(sum[:12]) + `"`
 	h.Set("ETag", tag)
-	return ifNoneMatch(r.Header.Get("If-None-Match"), tag)
+	inm := r.Header.Get("If-None-Match")
+	return inm != "" && assets.ETagListed(inm, tag)
 }
 
 // publicCacheControl is the Cache-Control of a public answer: shared
@@ -54,19 +55,4 @@ func (s *Server) cacheHeaders(h http.Header, r *http.Request, status int, body [
 // freshness, so they ask again (with the ETag) each time.
 func publicCacheControl(ttlSeconds int) string {
 	return "public, s-maxage=" + strconv.Itoa(ttlSeconds)
-}
-
-// ifNoneMatch says an If-None-Match header names tag (or is *), by the weak
-// comparison RFC 9110 asks of it.
-func ifNoneMatch(header, tag string) bool {
-	if header == "" {
-		return false
-	}
-	for t := range strings.SplitSeq(header, ",") {
-		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
-		if t == "*" || t == tag {
-			return true
-		}
-	}
-	return false
 }

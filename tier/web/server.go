@@ -54,6 +54,9 @@ type Options struct {
 	// Draining reports that the process is shutting down: /readyz answers
 	// 503 while requests are still served. Never when nil.
 	Draining func() bool
+	// Cache configures the micro-cache of /visitor/ pages (web.cache and
+	// its keys); nil: off.
+	Cache *CacheOptions
 }
 
 // Observer hears what the web tier does, for metrics.
@@ -81,7 +84,9 @@ type Server struct {
 	errorPages map[string]map[int][]byte // fail's pages, rendered once per language and status
 	errorJSON  map[int][]byte            // fail's JSON under /visitor/api/, made once per status
 	mux        *http.ServeMux
-	webHop     []string // this instance's Guestbook-Web value, made once
+	webHop     []string    // this instance's Guestbook-Web value, made once
+	cache      *microCache // nil: web.cache off
+	offStatus  []string    // the Cache-Status of every answer while it is off
 }
 
 // New renders the web tier's pages once per language, builds the proxy
@@ -115,6 +120,14 @@ func New(opts Options) (*Server, error) {
 		}
 		s.app = newProxy(opts.Upstreams, opts.Trusted, s.webHop, s.load, opts.TryTimeout, opts.Observer, s.fail, opts.Log)
 		s.opts.Ready = opts.Upstreams.Ready
+	}
+	id := cacheStatusName(opts.Instance.ID)
+	s.offStatus = []string{id + "; fwd=bypass; detail=off"}[:1:1]
+	if opts.Cache != nil {
+		// A miss waits for another's fill as long as the fill may take to
+		// begin its answer on two upstreams, then goes upstream itself.
+		s.cache = newMicroCache(*opts.Cache, http.HandlerFunc(s.serveAdmitted), opts.Instance.ID,
+			2*max(opts.TryTimeout, time.Second), s.fail, opts.Log)
 	}
 	s.routes()
 	return s, nil
@@ -214,12 +227,24 @@ func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
 // request is refused at once with prepared bytes, before its body is read:
 // a refusal must cost far less than the request it turns away. The rate
 // comes first, so that a client over its rate takes no slot from others.
+// The cache comes between them: a page served from it takes no slot, and
+// a fill takes one as any request upstream does.
 func (s *Server) handleApp(w http.ResponseWriter, r *http.Request) {
 	w.Header()[hops.HeaderWeb] = s.webHop
 	if err := s.checkRate(r); err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	if s.cache != nil {
+		s.cache.ServeHTTP(w, r)
+		return
+	}
+	w.Header()["Age"], w.Header()["Cache-Status"] = ageZero, s.offStatus
+	s.serveAdmitted(w, r)
+}
+
+// serveAdmitted sends r to the app tier within the concurrency limit.
+func (s *Server) serveAdmitted(w http.ResponseWriter, r *http.Request) {
 	if a := s.opts.Admission; a != nil {
 		if !a.Admit() {
 			s.fail(w, r, errShed)

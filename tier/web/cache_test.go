@@ -1,0 +1,334 @@
+package web_test
+
+import (
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/guestbook/guestbook/config"
+	"github.com/guestbook/guestbook/internal/httpcheck"
+	"github.com/guestbook/guestbook/tier"
+	"github.com/guestbook/guestbook/tier/web"
+)
+
+// countedApp is a real app role (tier.Build over its own SQLite file, with
+// app.cache_ttl's default of 1s) on a real listener, counting at its door
+// the requests that reach it, each held delay first so that concurrent
+// misses overlap.
+type countedApp struct {
+	*httptest.Server
+	delay atomic.Int64 // nanoseconds
+	mu    sync.Mutex
+	seen  map[string]int // "GET /visitor/visitor_list/?x" -> requests
+}
+
+func newCountedApp(t *testing.T, id string) *countedApp {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Instance = config.Instance{ID: id}
+	cfg.Database.Primary = filepath.Join(t.TempDir(), "guestbook.db")
+	cfg.App.WriteLimit, cfg.App.FormMinAge, cfg.App.Secret = 0, 0, testSecret
+	role, err := tier.Build(t.Context(), tier.Options{Config: cfg, Role: tier.RoleApp, Version: "test", Log: httpcheck.Logger(t)})
+	if err != nil {
+		t.Fatalf("build the app role: %v", err)
+	}
+	t.Cleanup(func() { role.Close() })
+	a := &countedApp{seen: map[string]int{}}
+	a.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" {
+			a.mu.Lock()
+			a.seen[r.Method+" "+r.URL.RequestURI()]++
+			a.mu.Unlock()
+			time.Sleep(time.Duration(a.delay.Load()))
+		}
+		role.Handler.ServeHTTP(w, r)
+	}))
+	t.Cleanup(a.Close)
+	return a
+}
+
+func (a *countedApp) count(methodAndURI string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.seen[methodAndURI]
+}
+
+// newCachingFront is the web role with its cache on (the defaults of
+// web.cache_size and the stale windows unless changed) in front of apps.
+func newCachingFront(t *testing.T, change func(*web.CacheOptions), apps ...*countedApp) *front {
+	t.Helper()
+	log := httpcheck.Logger(t)
+	var urls []string
+	for _, a := range apps {
+		urls = append(urls, a.URL)
+	}
+	pool, err := web.NewPool(urls, time.Second, log)
+	if err != nil {
+		t.Fatalf("NewPool: %v", err)
+	}
+	opts := web.CacheOptions{Size: 8 << 20, StaleWhileRevalidate: 5 * time.Second, StaleIfError: 10 * time.Minute}
+	if change != nil {
+		change(&opts)
+	}
+	s, err := web.New(web.Options{Instance: config.Instance{ID: "web-1"}, Version: "test", Log: log,
+		Upstreams: pool, Cache: &opts})
+	if err != nil {
+		t.Fatalf("web.New: %v", err)
+	}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	f := &front{Server: srv, pool: pool}
+	f.checkAll(t)
+	return f
+}
+
+func cacheStatus(resp *http.Response) string { return resp.Header.Get("Cache-Status") }
+
+func wantCacheStatus(t *testing.T, resp *http.Response, parts ...string) {
+	t.Helper()
+	for _, p := range parts {
+		if !strings.Contains(cacheStatus(resp), p) {
+			t.Errorf("%s %s: Cache-Status %q, want %q in it", resp.Request.Method, resp.Request.URL, cacheStatus(resp), p)
+		}
+	}
+}
+
+func TestOneHundredConcurrentMissesReachTheAppAsOneRequest(t *testing.T) {
+	app := newCountedApp(t, "app-1")
+	f := newCachingFront(t, nil, app)
+	app.delay.Store(int64(300 * time.Millisecond))
+	const n = 100
+	statuses := make([]string, n)
+	codes := make([]int, n)
+	var wg sync.WaitGroup
+	c := client(t)
+	for i := range n {
+		wg.Go(func() {
+			req := newRequest(t, "GET", f.URL+"/visitor/visitor_list/", "")
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			codes[i], statuses[i] = resp.StatusCode, cacheStatus(resp)
+		})
+	}
+	wg.Wait()
+	if got := app.count("GET /visitor/visitor_list/"); got != 1 {
+		t.Errorf("%d concurrent misses reached the app as %d requests, want 1", n, got)
+	}
+	collapsed := 0
+	for i := range n {
+		if codes[i] != http.StatusOK {
+			t.Errorf("request %d: status %d", i, codes[i])
+		}
+		if strings.Contains(statuses[i], "collapsed") {
+			collapsed++
+		}
+	}
+	if collapsed == 0 || collapsed > n-1 {
+		t.Errorf("%d of %d answers say collapsed, want all but the one that went upstream (%v)", collapsed, n, statuses[:3])
+	}
+}
+
+func TestARepeatedPageComesFromTheCacheWithItsAgeUntilItIsStale(t *testing.T) {
+	app := newCountedApp(t, "app-1")
+	f := newCachingFront(t, func(o *web.CacheOptions) { o.StaleWhileRevalidate = 0 }, app)
+	first, _ := get(t, f.URL+"/visitor/visitor_list/", nil)
+	wantCacheStatus(t, first, "web-1; fwd=miss; fwd-status=200; stored")
+	if first.Header.Get("Age") != "0" {
+		t.Errorf("a page just fetched has Age %q, want 0", first.Header.Get("Age"))
+	}
+	again, _ := get(t, f.URL+"/visitor/visitor_list/", nil)
+	wantCacheStatus(t, again, "web-1; hit; ttl=")
+	if again.Header.Get("Age") != "0" || again.Header.Get("Guestbook-App") == "" {
+		t.Errorf("a hit: Age %q, Guestbook-App %q", again.Header.Get("Age"), again.Header.Get("Guestbook-App"))
+	}
+	if got := app.count("GET /visitor/visitor_list/"); got != 1 {
+		t.Errorf("the app saw the page %d times, want 1", got)
+	}
+	tag := again.Header.Get("ETag")
+	notModified, _ := get(t, f.URL+"/visitor/visitor_list/", map[string]string{"If-None-Match": tag})
+	if notModified.StatusCode != http.StatusNotModified || tag == "" {
+		t.Errorf("a reload with the ETag %q: %d, want 304 from the cache", tag, notModified.StatusCode)
+	}
+	time.Sleep(1100 * time.Millisecond) // app.cache_ttl
+	later, _ := get(t, f.URL+"/visitor/visitor_list/", nil)
+	wantCacheStatus(t, later, "fwd=miss", "stored")
+	if got := app.count("GET /visitor/visitor_list/"); got != 2 {
+		t.Errorf("past its s-maxage the app saw the page %d times, want 2", got)
+	}
+}
+
+func TestAPageJustStaleIsServedWhileOneRequestRefreshesIt(t *testing.T) {
+	app := newCountedApp(t, "app-1")
+	f := newCachingFront(t, nil, app)
+	get(t, f.URL+"/visitor/visitor_list/", nil)
+	time.Sleep(1100 * time.Millisecond)
+	app.delay.Store(int64(200 * time.Millisecond))
+	start := time.Now()
+	for range 5 {
+		resp, _ := get(t, f.URL+"/visitor/visitor_list/", nil)
+		wantCacheStatus(t, resp, "fwd=stale", "detail=revalidating")
+	}
+	if took := time.Since(start); took > 150*time.Millisecond {
+		t.Errorf("stale answers took %s: they waited for the refresh", took)
+	}
+	time.Sleep(400 * time.Millisecond)
+	if got := app.count("GET /visitor/visitor_list/"); got != 2 {
+		t.Errorf("the app saw the page %d times, want 2: one refresh for five stale answers", got)
+	}
+	resp, _ := get(t, f.URL+"/visitor/visitor_list/", nil)
+	wantCacheStatus(t, resp, "hit")
+}
+
+func TestKoreanAndEnglishPagesNeverMix(t *testing.T) {
+	app := newCountedApp(t, "app-1")
+	f := newCachingFront(t, nil, app)
+	for range 2 {
+		for _, tt := range []struct {
+			header map[string]string
+			lang   string
+		}{
+			{map[string]string{"Accept-Language": "ko-KR,ko;q=0.9"}, "ko"},
+			{map[string]string{"Accept-Language": "en-US,en;q=0.9"}, "en"},
+			{map[string]string{"Accept-Language": "ko", "Cookie": "gb_lang=en"}, "en"},
+			{map[string]string{"Accept-Language": "en", "Cookie": "gb_lang=ko"}, "ko"},
+			{nil, "en"},
+		} {
+			resp, body := get(t, f.URL+"/visitor/visitor_list/", tt.header)
+			if !strings.Contains(body, `<html lang="`+tt.lang+`">`) || resp.Header.Get("Content-Language") != tt.lang {
+				t.Errorf("%v: a page in %q (Content-Language %q), want %s; %s", tt.header, body[:min(len(body), 80)],
+					resp.Header.Get("Content-Language"), tt.lang, cacheStatus(resp))
+			}
+		}
+	}
+	if got := app.count("GET /visitor/visitor_list/"); got != 2 {
+		t.Errorf("the app rendered the list %d times, want once per language", got)
+	}
+}
+
+func TestAPageWithAFormTokenOrACookieNeverComesOutOfTheCache(t *testing.T) {
+	app := newCountedApp(t, "app-1")
+	f := newCachingFront(t, nil, app)
+	get(t, f.URL+"/visitor/visitor_list/", nil) // kept for others
+	for _, tt := range []struct {
+		name, uri string
+		header    map[string]string
+	}{
+		{"the create form", "/visitor/visitor_create/", nil},
+		{"a page that sets the language cookie", "/visitor/visitor_list/?lang=ko", nil},
+		{"the list to an author", "/visitor/visitor_list/", map[string]string{"Cookie": "gb_author=secret"}},
+		{"the list in a read-your-writes window", "/visitor/visitor_list/", map[string]string{"Cookie": "gb_ryw=99999999999999"}},
+		{"the list to the admin's session", "/visitor/visitor_list/", map[string]string{"Cookie": "gb_admin=session"}},
+		{"the API to a bearer", "/visitor/api/entries", map[string]string{"Authorization": "Bearer x"}},
+	} {
+		before := app.count("GET " + tt.uri)
+		var tokens []string
+		for range 3 {
+			resp, body := get(t, f.URL+tt.uri, tt.header)
+			if strings.Contains(cacheStatus(resp), "hit") || strings.Contains(cacheStatus(resp), "stored") {
+				t.Errorf("%s: Cache-Status %q", tt.name, cacheStatus(resp))
+			}
+			tokens = append(tokens, formTokenIn(body))
+		}
+		if got := app.count("GET "+tt.uri) - before; got != 3 {
+			t.Errorf("%s: %d of 3 requests reached the app", tt.name, got)
+		}
+		if tt.uri == "/visitor/visitor_create/" && (tokens[0] == "" || tokens[0] == tokens[1]) {
+			t.Errorf("the create form's tokens %q: want a fresh one each time", tokens)
+		}
+	}
+}
+
+// formTokenIn is the form_token in a page, or "".
+func formTokenIn(body string) string {
+	_, rest, ok := strings.Cut(body, `name="form_token" value="`)
+	if !ok {
+		return ""
+	}
+	token, _, _ := strings.Cut(rest, `"`)
+	return token
+}
+
+func TestTheAuthorSeesTheirEntryAtOnceAndOthersWithinTheTTL(t *testing.T) {
+	app := newCountedApp(t, "app-1")
+	f := newCachingFront(t, nil, app)
+	other := func() string { _, body := get(t, f.URL+"/visitor/visitor_list/", nil); return body }
+	other() // kept
+	author := browserClient(t)
+	form := url.Values{"name": {"작성자"}, "email": {"a@example.com"}, "content": {"새 글 하나"},
+		"form_token": {httpcheck.FormToken(t, author, f.URL)}}
+	resp := postForm(t, author, f.URL+"/visitor/visitor_create/", form)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create: %d", resp.StatusCode)
+	}
+	list, body := send(t, author, "GET", f.URL+"/visitor/visitor_list/", nil)
+	if !strings.Contains(body, "새 글 하나") {
+		t.Errorf("the author's list lacks the new entry (%s)", cacheStatus(list))
+	}
+	deadline := time.Now().Add(1500 * time.Millisecond) // app.cache_ttl, and a replica-less store
+	for !strings.Contains(other(), "새 글 하나") {
+		if time.Now().After(deadline) {
+			t.Fatal("another reader's list still lacks the new entry past app.cache_ttl")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestWithEveryAppStoppedASeenPageIsServedStaleAndTheRestFailAsToday(t *testing.T) {
+	app := newCountedApp(t, "app-1")
+	f := newCachingFront(t, func(o *web.CacheOptions) { o.StaleWhileRevalidate = 0 }, app)
+	seen, seenBody := get(t, f.URL+"/visitor/visitor_list/", map[string]string{"Accept-Language": "ko"})
+	wantCacheStatus(t, seen, "stored")
+	app.Close()
+	time.Sleep(1100 * time.Millisecond) // past app.cache_ttl
+	resp, body := get(t, f.URL+"/visitor/visitor_list/", map[string]string{"Accept-Language": "ko"})
+	if resp.StatusCode != http.StatusOK || body != seenBody {
+		t.Errorf("a page seen before, with the app gone: %d, want 200 with the page kept", resp.StatusCode)
+	}
+	wantCacheStatus(t, resp, "web-1; fwd=stale; fwd-status=502", "detail=stale-if-error")
+	f.checkAll(t) // the pool finds it down: 502 at once from now on
+	resp, _ = get(t, f.URL+"/visitor/visitor_list/", map[string]string{"Accept-Language": "ko"})
+	wantCacheStatus(t, resp, "fwd=stale")
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("with no upstream in the rotation: %d, want the stale page", resp.StatusCode)
+	}
+	never, _ := get(t, f.URL+"/visitor/visitor_list/", map[string]string{"Accept-Language": "en"})
+	if never.StatusCode != http.StatusBadGateway {
+		t.Errorf("a page never seen: %d, want 502", never.StatusCode)
+	}
+	for _, w := range []struct{ method, uri, body string }{
+		{"POST", "/visitor/visitor_create/", form("글")},
+		{"POST", "/visitor/api/entries", `{"name":"n","email":"e@example.com","content":"c"}`},
+		{"DELETE", "/visitor/api/entries/1", ""},
+	} {
+		r := roundTrip(t, client(t), newRequest(t, w.method, f.URL+w.uri, w.body))
+		if r.StatusCode != http.StatusBadGateway && r.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("%s %s with the app gone: %d, want 502 or 503", w.method, w.uri, r.StatusCode)
+		}
+	}
+}
+
+// browserClient keeps its cookies, as a browser does, and does not follow
+// redirects.
+func browserClient(t *testing.T) *http.Client {
+	t.Helper()
+	c := client(t)
+	c.Jar, _ = cookiejar.New(nil)
+	return c
+}
+
+func postForm(t *testing.T, c *http.Client, url string, form url.Values) *http.Response {
+	t.Helper()
+	req := newRequest(t, "POST", url, form.Encode(), "Content-Type", "application/x-www-form-urlencoded")
+	return roundTrip(t, c, req).Response
+}

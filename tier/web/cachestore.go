@@ -1,0 +1,126 @@
+package web
+
+import (
+	"bytes"
+	"container/list"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// cacheKey names a cached answer: the path, the query, and the language
+// the reader asks for (page.Lang), which the page was rendered in, so that
+// a Korean page is never served to a reader who asked for English.
+type cacheKey struct{ path, query, lang string }
+
+// cacheEntry is one answer kept. Nothing in it changes once stored: its
+// header's values are shared by every answer served from it.
+type cacheEntry struct {
+	key    cacheKey
+	status int
+	header http.Header
+	body   []byte
+	etag   string
+	stored time.Time     // when the answer arrived (RFC 9111's response_time)
+	age0   time.Duration // its Age then, from a cache upstream
+	ttl    time.Duration // its freshness lifetime
+	stale  bool          // may be served stale (no must-revalidate)
+	size   int64         // what it costs in memory, key and headers counted
+}
+
+// entryOverhead is what an entry costs besides its bytes: the struct, its
+// list element, its map slot and the slice headers.
+const entryOverhead = 320
+
+func newCacheEntry(key cacheKey, c *captured, now time.Time, ttl time.Duration) *cacheEntry {
+	e := &cacheEntry{key: key, status: c.status, header: c.header, body: bytes.Clone(c.body.Bytes()), etag: c.header.Get("Etag"),
+		stored: now, age0: ageHeader(c.header), ttl: ttl, stale: allowsStale(c.header)}
+	e.size = entryOverhead + int64(len(key.path)+len(key.query)+len(key.lang)+len(e.body))
+	for name, values := range e.header {
+		e.size += int64(len(name)) + 24
+		for _, v := range values {
+			e.size += int64(len(v)) + 16
+		}
+		e.header[name] = values[:len(values):len(values)] // an append elsewhere copies
+	}
+	return e
+}
+
+// age is the entry's current age (RFC 9111 4.2.3, with no request delay:
+// the upstreams are next door).
+func (e *cacheEntry) age(now time.Time) time.Duration { return e.age0 + now.Sub(e.stored) }
+
+// left is how long the entry stays fresh: negative once stale.
+func (e *cacheEntry) left(now time.Time) time.Duration { return e.ttl - e.age(now) }
+
+// cacheStore keeps entries within max bytes, the one used least recently
+// leaving first. One mutex: each operation is a map lookup and a list move.
+type cacheStore struct {
+	mu        sync.Mutex
+	max, used int64
+	maxEntry  int64
+	order     list.List // of *cacheEntry, front: used most recently
+	byKey     map[cacheKey]*list.Element
+	evictions uint64
+}
+
+func newCacheStore(max int64) *cacheStore {
+	s := &cacheStore{max: max, maxEntry: max / 8, byKey: map[cacheKey]*list.Element{}}
+	s.order.Init()
+	return s
+}
+
+// get is the entry for key, marked used, or nil.
+func (s *cacheStore) get(key cacheKey) *cacheEntry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	el := s.byKey[key]
+	if el == nil {
+		return nil
+	}
+	s.order.MoveToFront(el)
+	return el.Value.(*cacheEntry)
+}
+
+// put keeps e in place of any entry of its key, making room by dropping
+// those used least recently; false when e alone is over an eighth of the
+// cache (it would push out many pages for one).
+func (s *cacheStore) put(e *cacheEntry) bool {
+	if e.size > s.maxEntry {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if el := s.byKey[e.key]; el != nil {
+		s.drop(el)
+	}
+	for s.used+e.size > s.max {
+		s.drop(s.order.Back())
+		s.evictions++
+	}
+	s.byKey[e.key] = s.order.PushFront(e)
+	s.used += e.size
+	return true
+}
+
+// remove drops the entry of key, if any.
+func (s *cacheStore) remove(key cacheKey) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if el := s.byKey[key]; el != nil {
+		s.drop(el)
+	}
+}
+
+func (s *cacheStore) drop(el *list.Element) {
+	e := s.order.Remove(el).(*cacheEntry)
+	delete(s.byKey, e.key)
+	s.used -= e.size
+}
+
+// stats are the entries, their bytes and the evictions so far.
+func (s *cacheStore) stats() (entries int, bytes int64, evictions uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.byKey), s.used, s.evictions
+}
