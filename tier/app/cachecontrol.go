@@ -44,8 +44,10 @@ func (s *Server) cacheHeaders(h http.Header, r *http.Request, status int, body [
 	// render): the web tier answers a reload from its copy with a 304, and
 	// a refill whose bytes did not change sends none of them.
 	sum := sha256.Sum256(body)
+	// Weak: the web tier fills the footer's page.CacheMarker when it serves
+	// the page from its cache, and the page stays the same one.
 	tag := `"` + hex.EncodeToString(sum[:12]) + `"`
-	h.Set("ETag", tag)
+	h.Set("ETag", "W/"+tag)
 	inm := r.Header.Get("If-None-Match")
 	return inm != "" && assets.ETagListed(inm, tag)
 }

@@ -5,6 +5,12 @@ import (
 	"strings"
 )
 
+// CacheMarker is the empty element every page's footer has (layout.html),
+// the same bytes for every reader, which the web tier fills when it serves
+// the page from its cache: by which instance, how old, and the path that
+// made it. A page that came straight from the app tier leaves it empty.
+const CacheMarker = `<span class="cached"></span>`
+
 // CookiePrefix starts the name of every cookie the guestbook sets.
 const CookiePrefix = "gb_"
 

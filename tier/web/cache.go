@@ -1,11 +1,14 @@
 package web
 
 import (
+	"bytes"
 	"fmt"
+	"html"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,15 +36,16 @@ type CacheOptions struct {
 // key at a time. Every answer it gives says how in Cache-Status (RFC 9211)
 // and Age.
 type microCache struct {
-	store    *cacheStore
-	fills    fills
-	next     http.Handler // the admission limit and the app tier
-	opts     CacheOptions
-	lockWait time.Duration // how long a miss waits for another's fill
-	id       string        // the Cache-Status cache name: this instance
-	log      *slog.Logger
-	fail     func(http.ResponseWriter, *http.Request, error) // the web tier's error adapter
-	counts   cacheCounts
+	store      *cacheStore
+	fills      fills
+	next       http.Handler // the admission limit and the app tier
+	opts       CacheOptions
+	lockWait   time.Duration // how long a miss waits for another's fill
+	id         string        // the Cache-Status cache name: this instance
+	instanceID string        // as the footer names it
+	log        *slog.Logger
+	fail       func(http.ResponseWriter, *http.Request, error) // the web tier's error adapter
+	counts     cacheCounts
 }
 
 // cacheCounts are what /metrics and the topology page show.
@@ -55,7 +59,7 @@ func newMicroCache(opts CacheOptions, next http.Handler, instanceID string, lock
 		opts.Now = time.Now
 	}
 	return &microCache{store: newCacheStore(opts.Size), next: next, opts: opts, lockWait: lockWait,
-		id: cacheStatusName(instanceID), log: log, fail: fail}
+		id: cacheStatusName(instanceID), instanceID: instanceID, log: log, fail: fail}
 }
 
 // cacheStatusName is the instance id as an RFC 8941 token when it is one
@@ -266,11 +270,34 @@ func (c *microCache) serve(w http.ResponseWriter, r *http.Request, e *cacheEntry
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
+	if e.marker < 0 {
+		w.WriteHeader(e.status)
+		if r.Method != http.MethodHead {
+			w.Write(e.body)
+		}
+		return
+	}
+	note := `<span class="cached">` + html.EscapeString(fmt.Sprintf(page.T(e.key.lang, "cache.served"),
+		c.instanceID, seconds(e.age(now)), e.madeBy)) + `</span>`
+	h["Content-Length"] = []string{strconv.Itoa(len(e.body) - len(cacheMarker) + len(note))}
 	w.WriteHeader(e.status)
 	if r.Method != http.MethodHead {
-		w.Write(e.body)
+		buf := pageBuffers.Get().(*bytes.Buffer)
+		defer func() {
+			if buf.Cap() <= 256<<10 { // a rare large page's buffer is not kept
+				pageBuffers.Put(buf)
+			}
+		}()
+		buf.Reset()
+		buf.Write(e.body[:e.marker])
+		buf.WriteString(note)
+		buf.Write(e.body[e.marker+len(cacheMarker):])
+		w.Write(buf.Bytes()) // one write: the page in one piece
 	}
 }
+
+// pageBuffers are where a cached page is put together with its note.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // forward sends r upstream past the cache, saying so.
 func (c *microCache) forward(w http.ResponseWriter, r *http.Request, status string) {

@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +17,7 @@ import (
 	"github.com/guestbook/guestbook/config"
 	"github.com/guestbook/guestbook/internal/httpcheck"
 	"github.com/guestbook/guestbook/tier"
+	"github.com/guestbook/guestbook/tier/page"
 	"github.com/guestbook/guestbook/tier/web"
 )
 
@@ -292,7 +295,7 @@ func TestWithEveryAppStoppedASeenPageIsServedStaleAndTheRestFailAsToday(t *testi
 	app.Close()
 	time.Sleep(1100 * time.Millisecond) // past app.cache_ttl
 	resp, body := get(t, f.URL+"/visitor/visitor_list/", map[string]string{"Accept-Language": "ko"})
-	if resp.StatusCode != http.StatusOK || body != seenBody {
+	if resp.StatusCode != http.StatusOK || footerNote.ReplaceAllString(body, page.CacheMarker) != seenBody || !strings.Contains(body, "캐시에서") {
 		t.Errorf("a page seen before, with the app gone: %d, want 200 with the page kept", resp.StatusCode)
 	}
 	wantCacheStatus(t, resp, "web-1; fwd=stale; fwd-status=502", "detail=stale-if-error")
@@ -331,4 +334,40 @@ func postForm(t *testing.T, c *http.Client, url string, form url.Values) *http.R
 	t.Helper()
 	req := newRequest(t, "POST", url, form.Encode(), "Content-Type", "application/x-www-form-urlencoded")
 	return roundTrip(t, c, req).Response
+}
+
+func TestAPageFromTheCacheSaysSoInItsFooterAndTheKeptBytesStayTheSame(t *testing.T) {
+	app := newCountedApp(t, "app-7")
+	f := newCachingFront(t, nil, app)
+	ko := map[string]string{"Accept-Language": "ko"}
+	_, firstBody := get(t, f.URL+"/visitor/visitor_list/", ko)
+	if !strings.Contains(firstBody, page.CacheMarker) || strings.Contains(firstBody, "캐시에서") {
+		t.Errorf("a page straight from the app has no empty marker, or a note:\n%s", footerOf(firstBody))
+	}
+	for _, lang := range []map[string]string{ko, ko} {
+		resp, body := get(t, f.URL+"/visitor/visitor_list/", lang)
+		wantCacheStatus(t, resp, "hit")
+		if !strings.Contains(body, `<span class="cached">web-1의 캐시에서 보냄 · 0.`) || !strings.Contains(body, "초 전 app-7 → primary에서 만듦</span>") {
+			t.Errorf("a page from the cache does not say so in its footer:\n%s", footerOf(body))
+		}
+		if n, _ := strconv.Atoi(resp.Header.Get("Content-Length")); n != len(body) {
+			t.Errorf("Content-Length %d for a body of %d", n, len(body))
+		}
+		if strings.Replace(body, footerNote.FindString(body), page.CacheMarker, 1) != firstBody {
+			t.Errorf("the kept page differs from the one the app made beyond its note")
+		}
+	}
+	_, en := get(t, f.URL+"/visitor/visitor_detail/1", map[string]string{"Accept-Language": "en"})
+	if strings.Contains(en, "served by") {
+		t.Error("a 404 from the app says it came from the cache")
+	}
+}
+
+var footerNote = regexp.MustCompile(`<span class="cached">[^<]*</span>`)
+
+func footerOf(body string) string {
+	if i := strings.Index(body, "<footer"); i >= 0 {
+		return body[i:]
+	}
+	return body
 }

@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"container/list"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/guestbook/guestbook/tier/hops"
+	"github.com/guestbook/guestbook/tier/page"
 )
 
 // cacheKey names a cached answer: the path, the query, and the language
@@ -26,6 +30,10 @@ type cacheEntry struct {
 	ttl    time.Duration // its freshness lifetime
 	stale  bool          // may be served stale (no must-revalidate)
 	size   int64         // what it costs in memory, key and headers counted
+	// marker is where the footer's page.CacheMarker is in body, or -1;
+	// madeBy is the path that made the page (app instance → database).
+	marker int
+	madeBy string
 }
 
 // entryOverhead is what an entry costs besides its bytes: the struct, its
@@ -33,8 +41,13 @@ type cacheEntry struct {
 const entryOverhead = 320
 
 func newCacheEntry(key cacheKey, c *captured, now time.Time, ttl time.Duration) *cacheEntry {
-	e := &cacheEntry{key: key, status: c.status, header: c.header, body: bytes.Clone(c.body.Bytes()), etag: c.header.Get("Etag"),
-		stored: now, age0: ageHeader(c.header), ttl: ttl, stale: allowsStale(c.header)}
+	e := &cacheEntry{key: key, status: c.status, header: c.header, body: bytes.Clone(c.body.Bytes()),
+		etag: strings.TrimPrefix(c.header.Get("Etag"), "W/"), stored: now, age0: ageHeader(c.header), ttl: ttl,
+		stale: allowsStale(c.header), marker: -1}
+	if strings.HasPrefix(c.header.Get("Content-Type"), "text/html") {
+		e.marker = bytes.LastIndex(e.body, cacheMarker)
+		e.madeBy = madeBy(c.header)
+	}
 	e.size = entryOverhead + int64(len(key.path)+len(key.query)+len(key.lang)+len(e.body))
 	for name, values := range e.header {
 		e.size += int64(len(name)) + 24
@@ -44,6 +57,19 @@ func newCacheEntry(key cacheKey, c *captured, now time.Time, ttl time.Duration) 
 		e.header[name] = values[:len(values):len(values)] // an append elsewhere copies
 	}
 	return e
+}
+
+var cacheMarker = []byte(page.CacheMarker)
+
+// madeBy is the path an answer's headers say made it: the app instance and
+// the database server that answered, by their ids.
+func madeBy(h http.Header) string {
+	app, _, _ := strings.Cut(h.Get(hops.HeaderApp), ";")
+	db, _, _ := strings.Cut(h.Get(hops.HeaderDB), ";")
+	if db == "" {
+		return app
+	}
+	return app + " → " + db
 }
 
 // age is the entry's current age (RFC 9111 4.2.3, with no request delay:

@@ -121,12 +121,11 @@ func New(opts Options) (*Server, error) {
 		s.app = newProxy(opts.Upstreams, opts.Trusted, s.webHop, s.load, opts.TryTimeout, opts.Observer, s.fail, opts.Log)
 		s.opts.Ready = opts.Upstreams.Ready
 	}
-	id := cacheStatusName(opts.Instance.ID)
-	s.offStatus = []string{id + "; fwd=bypass; detail=off"}[:1:1]
+	s.offStatus = []string{cacheStatusName(hop.ID) + "; fwd=bypass; detail=off"}[:1:1]
 	if opts.Cache != nil {
 		// A miss waits for another's fill as long as the fill may take to
 		// begin its answer on two upstreams, then goes upstream itself.
-		s.cache = newMicroCache(*opts.Cache, http.HandlerFunc(s.serveAdmitted), opts.Instance.ID,
+		s.cache = newMicroCache(*opts.Cache, http.HandlerFunc(s.serveAdmitted), hop.ID,
 			2*max(opts.TryTimeout, time.Second), s.fail, opts.Log)
 	}
 	s.routes()
