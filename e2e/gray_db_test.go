@@ -11,14 +11,15 @@ import (
 // VM). The app tier abandons each query after database.query_timeout, or
 // sooner when the web tier's budget for the attempt runs out.
 
-// dbReadPaths are pages that each run a query.
+// dbReadPaths are pages that each run a query (read uncached, so that
+// each does).
 var dbReadPaths = []string{"/visitor/visitor_list/", "/visitor/api/entries?limit=5"}
 
 func TestAFrozenReplicaFailsNoReadAndRejoinsWhenWoken(t *testing.T) {
 	tp := startTopology(t, topologyOptions{})
 	l := newLedger()
 	replica := tp.replica.Addr()
-	s := startStream(tp.base, l, streamSpec{detail: tp.first, workers: 4, writeEvery: 10, pause: 5 * time.Millisecond, paths: dbReadPaths})
+	s := startStream(tp.base, l, streamSpec{detail: tp.first, workers: 4, writeEvery: 10, pause: 5 * time.Millisecond, paths: dbReadPaths, uncached: true})
 	s.waitFor(t, 100)
 
 	frozen := time.Now()
@@ -68,7 +69,7 @@ func TestAFrozenReplicaFailsNoReadAndRejoinsWhenWoken(t *testing.T) {
 func TestAFrozenPrimaryRefusesWritesInTimeAndReadsGoOnFromTheReplica(t *testing.T) {
 	tp := startTopology(t, topologyOptions{})
 	l := newLedger()
-	s := startStream(tp.base, l, streamSpec{detail: tp.first, workers: 4, writeEvery: 3, pause: 5 * time.Millisecond, paths: dbReadPaths})
+	s := startStream(tp.base, l, streamSpec{detail: tp.first, workers: 4, writeEvery: 3, pause: 5 * time.Millisecond, paths: dbReadPaths, uncached: true})
 	s.waitFor(t, 60)
 
 	// Frozen for longer than database.max_replica_lag (2s): the replica's

@@ -31,6 +31,10 @@ type outcome struct {
 	// shed is the answer's Guestbook-Shed: an app instance's refusal for
 	// want of capacity, passed on when every app instance refused.
 	shed string
+	// cached says the web tier answered from its cache (its Cache-Status
+	// is a hit or a stale serve): app and db then name what made the page
+	// then, not what served this request.
+	cached bool
 }
 
 // failed reports whether the request did not get the answer it asked for:
@@ -62,6 +66,10 @@ type streamSpec struct {
 	detail     int64         // an entry whose detail page is read too, if not 0
 	keyed      bool          // writes carry an idempotency key, as the create form does
 	paths      []string      // the pages read, in turn; readPaths if empty
+	// uncached gives each read of /visitor/ a query of its own (n=…),
+	// which the app tier ignores, so that it misses the web tier's cache
+	// and reaches the database: for the tests of where reads go.
+	uncached bool
 }
 
 // readPaths are the pages a stream reads, in turn: every tier's.
@@ -114,11 +122,17 @@ func startStream(base string, l *ledger, spec streamSpec) *stream {
 				} else {
 					o.path = paths[reads%len(paths)]
 					reads++
-					r, err := v.get(o.path)
+					target := o.path
+					if spec.uncached && strings.HasPrefix(target, "/visitor/") {
+						target = withQuery(target, fmt.Sprintf("n=%d-%d", w, i))
+					}
+					r, err := v.get(target)
 					o.status, o.err, o.instance = r.status, err, instanceOf(r.body)
 					o.app, o.db, o.retryAfter = hopName(r.header, "Guestbook-App"), hopName(r.header, "Guestbook-Db"),
 						r.header.Get("Retry-After")
 					o.shed = r.header.Get("Guestbook-Shed")
+					cs := r.header.Get("Cache-Status")
+					o.cached = strings.Contains(cs, "; hit") || strings.Contains(cs, "fwd=stale")
 				}
 				o.took = time.Since(o.start)
 				s.mu.Lock()
@@ -131,6 +145,14 @@ func startStream(base string, l *ledger, spec streamSpec) *stream {
 		})
 	}
 	return s
+}
+
+// withQuery is path with one more query parameter.
+func withQuery(path, param string) string {
+	if strings.Contains(path, "?") {
+		return path + "&" + param
+	}
+	return path + "?" + param
 }
 
 // hopName is the name a path header (Guestbook-App: app-1; zone=…) gives,

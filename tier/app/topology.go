@@ -22,6 +22,7 @@ import (
 type topology struct {
 	Web       []hops.Instance `json:"web"`       // the web instances on this request's path
 	WebLoad   *hops.Load      `json:"web_load"`  // that web instance's concurrency limit and in-flight count, if it said
+	WebCache  *hops.CacheView `json:"web_cache"` // that web instance's cache, if it has one and said
 	Upstreams []topoUpstream  `json:"upstreams"` // every app instance the web instance balances across
 	App       topoApp         `json:"app"`       // the app instance that answered
 	Database  topoDatabase    `json:"database"`  // that instance's view of the database servers
@@ -97,6 +98,9 @@ func (s *Server) topology(r *http.Request) topology {
 	if s.opts.TrustedProxies.FromTrusted(r) {
 		if l, ok := hops.ParseLoad(r.Header.Get(hops.HeaderWebLoad)); ok {
 			t.WebLoad = &l
+		}
+		if c, ok := hops.ParseCacheView(r.Header.Get(hops.HeaderWebCache)); ok {
+			t.WebCache = &c
 		}
 		if list, ok := hops.ParseUpstreams(r.Header.Get(hops.HeaderUpstreams)); ok {
 			for _, u := range list {

@@ -108,3 +108,17 @@ func TestTheUpstreamsHeaderCarriesOnlyNamesFlagsAndCounts(t *testing.T) {
 		}
 	}
 }
+
+func TestACacheViewReadsBackAndAnythingElseIsRefused(t *testing.T) {
+	c := CacheView{Entries: 12, Bytes: 180224, MaxBytes: 8 << 20, HitRatio: 0.93}
+	if got, ok := ParseCacheView(c.Header()); !ok || got != c {
+		t.Errorf("ParseCacheView(%q) = %+v, %v", c.Header(), got, ok)
+	}
+	for _, bad := range []string{"", "entries=1", "entries=-1; bytes=0; max_bytes=0; hit_ratio=0.00",
+		"entries=1; bytes=2; max_bytes=3; hit_ratio=1.50", "entries=1; bytes=2; max_bytes=3; hit_ratio=NaN",
+		"bytes=2; entries=1; max_bytes=3; hit_ratio=0.10", "entries=1; bytes=2; max_bytes=3; hit_ratio=0.1<"} {
+		if got, ok := ParseCacheView(bad); ok {
+			t.Errorf("ParseCacheView(%q) = %+v, want it refused", bad, got)
+		}
+	}
+}

@@ -46,6 +46,7 @@ type microCache struct {
 	log        *slog.Logger
 	fail       func(http.ResponseWriter, *http.Request, error) // the web tier's error adapter
 	counts     cacheCounts
+	window     ratioWindow // the hit ratio over the last minute
 }
 
 // cacheCounts are what /metrics and the topology page show.
@@ -77,6 +78,8 @@ func keyOf(r *http.Request) cacheKey {
 
 // ServeHTTP answers r from the cache, or through it.
 func (c *microCache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	now := c.opts.Now()
+	c.window.tick(now, &c.counts)
 	switch {
 	case r.Method != http.MethodGet && r.Method != http.MethodHead:
 		c.forwardWrite(w, r)
@@ -89,7 +92,7 @@ func (c *microCache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.forward(w, r, "fwd=bypass")
 		return
 	}
-	key, now := keyOf(r), c.opts.Now()
+	key := keyOf(r)
 	e := c.store.get(key)
 	if e != nil {
 		left := e.left(now)

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 	"github.com/guestbook/guestbook/config"
 	"github.com/guestbook/guestbook/internal/httpcheck"
 	"github.com/guestbook/guestbook/tier"
+	"github.com/guestbook/guestbook/tier/hops"
 	"github.com/guestbook/guestbook/tier/page"
 	"github.com/guestbook/guestbook/tier/web"
 )
@@ -370,4 +372,27 @@ func footerOf(body string) string {
 		return body[i:]
 	}
 	return body
+}
+
+func TestTheTopologyShowsThisWebInstancesCache(t *testing.T) {
+	app := newCountedApp(t, "app-1")
+	f := newCachingFront(t, nil, app)
+	for range 4 { // a miss and three hits
+		get(t, f.URL+"/visitor/visitor_list/", map[string]string{"Accept-Language": "en"})
+	}
+	resp, body := get(t, f.URL+"/visitor/api/topology", nil)
+	wantCacheStatus(t, resp, "fwd=miss")
+	var topo struct {
+		WebCache *hops.CacheView `json:"web_cache"`
+	}
+	if err := json.Unmarshal([]byte(body), &topo); err != nil || topo.WebCache == nil {
+		t.Fatalf("the topology has no web_cache (%v): %s", err, body)
+	}
+	if c := topo.WebCache; c.Entries != 1 || c.Bytes < 1000 || c.MaxBytes != 8<<20 || c.HitRatio != 0.6 {
+		t.Errorf("web_cache %+v, want 1 entry of its page's size in 8 MiB, 3 hits of 5 requests", *c)
+	}
+	_, html := get(t, f.URL+"/visitor/topology", map[string]string{"Accept-Language": "en"})
+	if !strings.Contains(html, "cache: 1 pages") || !strings.Contains(html, "of 8192 KiB") {
+		t.Errorf("the topology page does not show the cache")
+	}
 }

@@ -53,6 +53,9 @@ type proxy struct {
 	// load is this instance's concurrency limit and in-flight count, for
 	// the topology page; false when it has no limit.
 	load func() (hops.Load, bool)
+	// cacheView is this instance's cache, for the topology page; nil
+	// while web.cache is off.
+	cacheView func() hops.CacheView
 }
 
 // newProxy builds a proxy over pool. trusted are the networks whose
@@ -190,6 +193,7 @@ func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
 	delete(h, hops.HeaderDB)
 	delete(h, hops.HeaderUpstreams)
 	delete(h, hops.HeaderWebLoad)
+	delete(h, hops.HeaderWebCache)
 	// Go's transport resends on its own a request that carries either of
 	// these headers when a reused connection breaks after it was written
 	// (http.Request's isReplayable). The app tier honours Idempotency-Key
@@ -204,6 +208,9 @@ func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
 		h[hops.HeaderUpstreams] = []string{hops.UpstreamsHeader(p.pool.Describe())}
 		if l, ok := p.load(); ok {
 			h[hops.HeaderWebLoad] = []string{l.Header()}
+		}
+		if p.cacheView != nil {
+			h[hops.HeaderWebCache] = []string{p.cacheView().Header()}
 		}
 	}
 	// The balancer sets scheme and host per attempt; keep the path as is.

@@ -128,6 +128,9 @@ func New(opts Options) (*Server, error) {
 		s.cache = newMicroCache(*opts.Cache, http.HandlerFunc(s.serveAdmitted), hop.ID,
 			2*max(opts.TryTimeout, time.Second), s.fail, opts.Log)
 	}
+	if p, ok := s.app.(*proxy); ok && s.cache != nil {
+		p.cacheView = s.cache.view
+	}
 	s.routes()
 	return s, nil
 }
