@@ -242,6 +242,13 @@ func (c *microCache) fetch(key cacheKey, out *http.Request, w http.ResponseWrite
 	}
 	ttl, ok := lifetime(a.status, a.header)
 	if !ok || a.tooLarge || !sameLanguage(a.header, key.lang) {
+		if !staleOnError(a.status) {
+			// The origin answered, and not with what was kept (a 404 for a
+			// deleted entry, a page now private): the old entry must not
+			// be served again, stale or not. A failure keeps it, to stand
+			// in for the failure.
+			c.store.remove(key)
+		}
 		return nil, false
 	}
 	e = newCacheEntry(key, a, c.opts.Now(), ttl)
@@ -367,6 +374,13 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the writer underneath.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// servesStale says the cache holds pages it may serve in place of a
+// failure of every upstream.
+func (c *microCache) servesStale() bool {
+	entries, _, _ := c.store.stats()
+	return c.opts.StaleIfError > 0 && entries > 0
+}
 
 // CacheStats are the cache's counts since start and what it holds now.
 type CacheStats struct {

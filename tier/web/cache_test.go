@@ -302,6 +302,9 @@ func TestWithEveryAppStoppedASeenPageIsServedStaleAndTheRestFailAsToday(t *testi
 	}
 	wantCacheStatus(t, resp, "web-1; fwd=stale; fwd-status=502", "detail=stale-if-error")
 	f.checkAll(t) // the pool finds it down: 502 at once from now on
+	if ready, _ := get(t, f.URL+"/readyz", nil); ready.StatusCode != http.StatusOK {
+		t.Errorf("/readyz with no upstream but pages to serve stale: %d, want 200, or a balancer takes the instance out", ready.StatusCode)
+	}
 	resp, _ = get(t, f.URL+"/visitor/visitor_list/", map[string]string{"Accept-Language": "ko"})
 	wantCacheStatus(t, resp, "fwd=stale")
 	if resp.StatusCode != http.StatusOK {
@@ -394,5 +397,30 @@ func TestTheTopologyShowsThisWebInstancesCache(t *testing.T) {
 	_, html := get(t, f.URL+"/visitor/topology", map[string]string{"Accept-Language": "en"})
 	if !strings.Contains(html, "cache: 1 pages") || !strings.Contains(html, "of 8192 KiB") {
 		t.Errorf("the topology page does not show the cache")
+	}
+}
+
+func TestAPageTheAppNoLongerServesIsNotServedStale(t *testing.T) {
+	app := newCountedApp(t, "app-1")
+	f := newCachingFront(t, nil, app)
+	created := roundTrip(t, client(t), newRequest(t, "POST", app.URL+"/visitor/api/entries",
+		`{"name":"n","email":"e@example.com","content":"곧 지움"}`, "Content-Type", "application/json"))
+	var e struct {
+		ID          int64  `json:"id"`
+		DeleteToken string `json:"delete_token"`
+	}
+	if err := json.Unmarshal([]byte(created.body), &e); err != nil {
+		t.Fatal(err)
+	}
+	detail := f.URL + "/visitor/visitor_detail/" + strconv.FormatInt(e.ID, 10)
+	get(t, detail, nil)
+	roundTrip(t, client(t), newRequest(t, "DELETE", app.URL+"/visitor/api/entries/"+strconv.FormatInt(e.ID, 10), "",
+		"Authorization", "Bearer "+e.DeleteToken))
+	time.Sleep(1100 * time.Millisecond)
+	resp, _ := get(t, detail, nil) // stale while its refresh finds it gone
+	wantCacheStatus(t, resp, "revalidating")
+	time.Sleep(200 * time.Millisecond)
+	if resp, _ := get(t, detail, nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("after the refresh found it gone: %d (%s), want 404", resp.StatusCode, cacheStatus(resp))
 	}
 }

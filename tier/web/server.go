@@ -130,6 +130,16 @@ func New(opts Options) (*Server, error) {
 	}
 	if p, ok := s.app.(*proxy); ok && s.cache != nil {
 		p.cacheView = s.cache.view
+		// With every upstream down this instance still serves the pages it
+		// keeps, stale: it stays ready, or the load balancer in front
+		// would take it out and nothing would be served at all.
+		s.opts.Ready = func(ctx context.Context) error {
+			err := opts.Upstreams.Ready(ctx)
+			if err != nil && s.cache.servesStale() {
+				return nil
+			}
+			return err
+		}
 	}
 	s.routes()
 	return s, nil
