@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -62,22 +62,6 @@ func within(t *testing.T, v *visitor, path, what string, ok func(response) bool)
 	}
 }
 
-var entryRow = regexp.MustCompile(`id="entry-([0-9]+)"`)
-
-// entryID is the id of the entry whose row in a list page holds marker.
-func entryID(t *testing.T, list, marker string) string {
-	t.Helper()
-	at := strings.Index(list, marker)
-	if at < 0 {
-		t.Fatalf("the list lacks %s", marker)
-	}
-	ids := entryRow.FindAllStringSubmatch(list[:at], -1)
-	if len(ids) == 0 {
-		t.Fatalf("no row before %s", marker)
-	}
-	return ids[len(ids)-1][1]
-}
-
 func TestANewOrDeletedEntryReachesItsAuthorAtOnceAndOthersWithinTheTTL(t *testing.T) {
 	tp := startTopology(t, topologyOptions{})
 	others, author := reader(tp), newVisitor(tp.base, false)
@@ -95,7 +79,7 @@ func TestANewOrDeletedEntryReachesItsAuthorAtOnceAndOthersWithinTheTTL(t *testin
 	}
 	within(t, others, list, "the new entry on another reader's list", func(r response) bool { return strings.Contains(r.body, marker) })
 
-	id := entryID(t, mine.body, marker)
+	id := strconv.FormatInt(entryWith(t, mine.body, marker), 10)
 	detail := "/visitor/visitor_detail/" + id
 	warm(t, others, detail)
 	r, err = author.postForm("/visitor/visitor_delete/"+id, url.Values{})
