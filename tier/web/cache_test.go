@@ -230,6 +230,8 @@ func TestAPageWithAFormTokenOrACookieNeverComesOutOfTheCache(t *testing.T) {
 		header    map[string]string
 	}{
 		{"the create form", "/visitor/visitor_create/", nil},
+		{"the admin's sign-in page", "/visitor/admin/", nil},
+		{"the admin's page to its session", "/visitor/admin/", map[string]string{"Cookie": "gb_admin=session"}},
 		{"a page that sets the language cookie", "/visitor/visitor_list/?lang=ko", nil},
 		{"the list to an author", "/visitor/visitor_list/", map[string]string{"Cookie": "gb_author=secret"}},
 		{"the list in a read-your-writes window", "/visitor/visitor_list/", map[string]string{"Cookie": "gb_ryw=99999999999999"}},
