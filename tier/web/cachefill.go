@@ -48,12 +48,15 @@ func (c *captured) Write(p []byte) (int, error) {
 func (c *captured) Flush() {}
 
 // shareable says the answer may go to the requests that waited for it
-// although it was not stored: a failure (the web tier's 502, 503 or 504
-// page, or the app tier's 503), the same for every reader of the key, which
-// set no cookie. Anything else that was not stored was an answer to its
-// own request alone.
+// although it was not stored: a failure of the app tier (the web tier's
+// 502 or 504 page, a 500), the same for every reader of the key, which set
+// no cookie. A 503 is not shared: it says the tier was busy, and each
+// waiter asks the concurrency limit for itself (a refusal there costs
+// nothing, and is counted as the refusal it is). Anything else that was not
+// stored was an answer to its own request alone.
 func (c *captured) shareable() bool {
-	return !c.tooLarge && staleOnError(c.status) && len(c.header["Set-Cookie"]) == 0
+	return !c.tooLarge && staleOnError(c.status) && c.status != http.StatusServiceUnavailable &&
+		len(c.header["Set-Cookie"]) == 0
 }
 
 // tee is the writer of a fill that a client waits on: what comes is
