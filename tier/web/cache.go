@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"html"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -40,10 +39,9 @@ type microCache struct {
 	fills      fills
 	next       http.Handler // the admission limit and the app tier
 	opts       CacheOptions
-	lockWait   time.Duration // how long a miss waits for another's fill
-	id         string        // the Cache-Status cache name: this instance
-	instanceID string        // as the footer names it
-	log        *slog.Logger
+	lockWait   time.Duration                                   // how long a miss waits for another's fill
+	id         string                                          // the Cache-Status cache name: this instance
+	instanceID string                                          // as the footer names it
 	fail       func(http.ResponseWriter, *http.Request, error) // the web tier's error adapter
 	counts     cacheCounts
 	window     ratioWindow // the hit ratio over the last minute
@@ -55,12 +53,12 @@ type cacheCounts struct {
 }
 
 func newMicroCache(opts CacheOptions, next http.Handler, instanceID string, lockWait time.Duration,
-	fail func(http.ResponseWriter, *http.Request, error), log *slog.Logger) *microCache {
+	fail func(http.ResponseWriter, *http.Request, error)) *microCache {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	return &microCache{store: newCacheStore(opts.Size), next: next, opts: opts, lockWait: lockWait,
-		id: cacheStatusName(instanceID), instanceID: instanceID, log: log, fail: fail}
+		id: cacheStatusName(instanceID), instanceID: instanceID, fail: fail}
 }
 
 // cacheStatusName is the instance id as an RFC 8941 token when it is one
@@ -374,29 +372,3 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the writer underneath.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// servesStale says the cache holds pages it may serve in place of a
-// failure of every upstream.
-func (c *microCache) servesStale() bool {
-	entries, _, _ := c.store.stats()
-	return c.opts.StaleIfError > 0 && entries > 0
-}
-
-// CacheStats are the cache's counts since start and what it holds now.
-type CacheStats struct {
-	Hits, Misses, Stale, Bypass, Collapsed, Evictions uint64
-	Entries                                           int
-	Bytes, MaxBytes                                   int64
-}
-
-// CacheStats reads the cache's counts; false while web.cache is off.
-func (s *Server) CacheStats() (CacheStats, bool) {
-	c := s.cache
-	if c == nil {
-		return CacheStats{}, false
-	}
-	entries, bytes, evictions := c.store.stats()
-	return CacheStats{Hits: c.counts.hits.Load(), Misses: c.counts.misses.Load(), Stale: c.counts.stale.Load(),
-		Bypass: c.counts.bypass.Load(), Collapsed: c.counts.collapsed.Load(), Evictions: evictions,
-		Entries: entries, Bytes: bytes, MaxBytes: c.store.max}, true
-}

@@ -9,11 +9,11 @@ import (
 	"github.com/guestbook/guestbook/tier/hops"
 )
 
-// The topology page shows each web instance's cache: what it holds, and
-// the share of the requests it answered itself (hits and stale serves, of
-// every GET and HEAD it saw) over the last minute, from marks of the
-// counts taken every ratioStep by the requests themselves, so that the
-// page costs no work between its views.
+// What the cache tells of itself: its counts, for /metrics, and for the
+// topology page what it holds and the share of the requests it answered
+// itself (hits and stale serves, of every GET and HEAD it saw) over the
+// last minute, from marks of the counts taken every ratioStep by the
+// requests themselves, so that the page costs no work between its views.
 
 const (
 	ratioStep  = 10 * time.Second
@@ -74,4 +74,30 @@ func (w *ratioWindow) ratio(c *cacheCounts) float64 {
 func (c *microCache) view() hops.CacheView {
 	entries, bytes, _ := c.store.stats()
 	return hops.CacheView{Entries: int64(entries), Bytes: bytes, MaxBytes: c.store.max, HitRatio: c.window.ratio(&c.counts)}
+}
+
+// servesStale says the cache holds pages it may serve in place of a
+// failure of every upstream.
+func (c *microCache) servesStale() bool {
+	entries, _, _ := c.store.stats()
+	return c.opts.StaleIfError > 0 && entries > 0
+}
+
+// CacheStats are the cache's counts since start and what it holds now.
+type CacheStats struct {
+	Hits, Misses, Stale, Bypass, Collapsed, Evictions uint64
+	Entries                                           int
+	Bytes, MaxBytes                                   int64
+}
+
+// CacheStats reads the cache's counts; false while web.cache is off.
+func (s *Server) CacheStats() (CacheStats, bool) {
+	c := s.cache
+	if c == nil {
+		return CacheStats{}, false
+	}
+	entries, bytes, evictions := c.store.stats()
+	return CacheStats{Hits: c.counts.hits.Load(), Misses: c.counts.misses.Load(), Stale: c.counts.stale.Load(),
+		Bypass: c.counts.bypass.Load(), Collapsed: c.counts.collapsed.Load(), Evictions: evictions,
+		Entries: entries, Bytes: bytes, MaxBytes: c.store.max}, true
 }

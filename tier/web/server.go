@@ -126,7 +126,7 @@ func New(opts Options) (*Server, error) {
 		// A miss waits for another's fill as long as the fill may take to
 		// begin its answer on two upstreams, then goes upstream itself.
 		s.cache = newMicroCache(*opts.Cache, http.HandlerFunc(s.serveAdmitted), hop.ID,
-			2*max(opts.TryTimeout, time.Second), s.fail, opts.Log)
+			2*max(opts.TryTimeout, time.Second), s.fail)
 	}
 	if p, ok := s.app.(*proxy); ok && s.cache != nil {
 		p.cacheView = s.cache.view
