@@ -70,8 +70,28 @@ func cacheStatusName(id string) string {
 	return strconv.Quote(id)
 }
 
-func keyOf(r *http.Request) cacheKey {
-	return cacheKey{path: r.URL.Path, query: r.URL.RawQuery, lang: page.Lang(r)}
+// keyedParams are the query parameters the guestbook's public pages read
+// (the list's before, the API's limit, the author's waiting note): a key
+// holds them in one order, and a request with any other is not one the
+// cache keeps or answers. The app tier ignores what it does not read, so
+// keying the query as sent would let ?x=<random> miss every time, reach
+// the database at the full rate and push the pages visitors read out of
+// the cache. ?lang= sets a cookie, so it goes to the app tier too.
+var keyedParams = map[string]bool{"before": true, "limit": true, "waiting": true}
+
+// keyOf is r's key, and false when r's query has a parameter the key
+// does not hold (or one twice).
+func keyOf(r *http.Request) (cacheKey, bool) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return cacheKey{}, false
+	}
+	for name, values := range q {
+		if !keyedParams[name] || len(values) != 1 {
+			return cacheKey{}, false
+		}
+	}
+	return cacheKey{path: r.URL.Path, query: q.Encode(), lang: page.Lang(r)}, true
 }
 
 // ServeHTTP answers r from the cache, or through it.
@@ -90,7 +110,12 @@ func (c *microCache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.forward(w, r, "fwd=bypass")
 		return
 	}
-	key := keyOf(r)
+	key, ok := keyOf(r)
+	if !ok {
+		c.counts.bypass.Add(1)
+		c.forward(w, r, "fwd=bypass; detail=query")
+		return
+	}
 	e := c.store.get(key)
 	if e != nil {
 		left := e.left(now)
@@ -239,7 +264,7 @@ func (c *microCache) fetch(key cacheKey, out *http.Request, w http.ResponseWrite
 		w.WriteHeader(http.StatusOK)
 	}
 	ttl, ok := lifetime(a.status, a.header)
-	if !ok || a.tooLarge || !sameLanguage(a.header, key.lang) {
+	if !ok || a.tooLarge || !sameLanguage(a.header, key.lang) || !wholeBody(a) {
 		if !staleOnError(a.status) {
 			// The origin answered, and not with what was kept (a 404 for a
 			// deleted entry, a page now private): the old entry must not
@@ -254,6 +279,17 @@ func (c *microCache) fetch(key cacheKey, out *http.Request, w http.ResponseWrite
 		return nil, false
 	}
 	return e, false
+}
+
+// wholeBody says a's body is as long as its Content-Length says, when it
+// says: a shorter one is no page to keep.
+func wholeBody(a *captured) bool {
+	cl := a.header.Get("Content-Length")
+	if cl == "" {
+		return true
+	}
+	n, err := strconv.Atoi(cl)
+	return err == nil && n == a.body.Len()
 }
 
 // sameLanguage says an answer that names its language names key's: the

@@ -426,3 +426,105 @@ func TestAPageTheAppNoLongerServesIsNotServedStale(t *testing.T) {
 		t.Errorf("after the refresh found it gone: %d (%s), want 404", resp.StatusCode, cacheStatus(resp))
 	}
 }
+
+// A refresh that a HEAD started fetches the whole page: kept from the
+// HEAD's answer, the page would be empty for every reader after it.
+func TestARefreshAHeadStartedKeepsTheWholePage(t *testing.T) {
+	app := newCountedApp(t, "app-1")
+	f := newCachingFront(t, nil, app)
+	_, first := get(t, f.URL+"/visitor/visitor_list/", nil)
+	time.Sleep(1100 * time.Millisecond) // past app.cache_ttl: stale, revalidating
+	head, _ := do(t, "HEAD", f.URL+"/visitor/visitor_list/", nil)
+	wantCacheStatus(t, head, "fwd=stale")
+	time.Sleep(300 * time.Millisecond) // the refresh has come back
+	resp, body := get(t, f.URL+"/visitor/visitor_list/", nil)
+	wantCacheStatus(t, resp, "hit")
+	if len(body) < len(first)/2 || !strings.Contains(body, "</html>") {
+		t.Fatalf("after a HEAD's refresh the kept page is %d bytes (first %d):\n%s", len(body), len(first), short(body))
+	}
+	if got := app.count("HEAD /visitor/visitor_list/"); got != 0 {
+		t.Errorf("the refresh reached the app as %d HEADs, want a GET", got)
+	}
+}
+
+// A browser's reload carries If-None-Match: a miss it leads still fills the
+// entry for everyone, and the others waiting on it still wait.
+func TestAConditionalMissFillsTheEntryForTheOthersWaiting(t *testing.T) {
+	app := newCountedApp(t, "app-1")
+	f := newCachingFront(t, func(o *web.CacheOptions) { o.StaleWhileRevalidate = 0 }, app)
+	resp, _ := get(t, f.URL+"/visitor/visitor_list/", nil)
+	etag := resp.Header.Get("Etag")
+	if etag == "" {
+		t.Fatal("the list page has no ETag")
+	}
+	time.Sleep(1100 * time.Millisecond) // past app.cache_ttl, with no stale-while-revalidate: a miss
+	app.delay.Store(int64(300 * time.Millisecond))
+	var wg sync.WaitGroup
+	codes := make([]int, 11)
+	for i := range 11 {
+		wg.Go(func() {
+			h := map[string]string{}
+			if i == 0 {
+				h["If-None-Match"] = etag // the leader
+			} else {
+				time.Sleep(50 * time.Millisecond)
+			}
+			r, _ := get(t, f.URL+"/visitor/visitor_list/", h)
+			codes[i] = r.StatusCode
+		})
+	}
+	wg.Wait()
+	if got := app.count("GET /visitor/visitor_list/"); got != 2 {
+		t.Errorf("the app saw the page %d times, want 2: the first fill and one for the 11 misses", got)
+	}
+	for i, code := range codes {
+		if code != http.StatusOK && code != http.StatusNotModified {
+			t.Errorf("request %d: %d", i, code)
+		}
+	}
+	if r, _ := get(t, f.URL+"/visitor/visitor_list/", nil); !strings.Contains(cacheStatus(r), "hit") {
+		t.Errorf("after the conditional fill: Cache-Status %q, want a hit", cacheStatus(r))
+	}
+}
+
+// A query parameter the pages do not read is no key of the cache: a
+// request with one goes to the app tier and is not kept, so random queries
+// neither fill the cache nor push out the pages visitors read.
+func TestAQueryThePagesDoNotReadIsNeitherKeptNorAnsweredFromTheCache(t *testing.T) {
+	app := newCountedApp(t, "app-1")
+	f := newCachingFront(t, nil, app)
+	get(t, f.URL+"/visitor/visitor_list/", nil)
+	for i := range 3 {
+		r, _ := get(t, f.URL+"/visitor/visitor_list/?x="+strconv.Itoa(i), nil)
+		wantCacheStatus(t, r, "fwd=bypass")
+		r, _ = get(t, f.URL+"/visitor/visitor_list/?x="+strconv.Itoa(i), nil)
+		wantCacheStatus(t, r, "fwd=bypass")
+	}
+	if got := app.count("GET /visitor/visitor_list/?x=0"); got != 2 {
+		t.Errorf("?x=0 reached the app %d times, want every time (2)", got)
+	}
+	r, _ := get(t, f.URL+"/visitor/visitor_list/", nil)
+	wantCacheStatus(t, r, "hit")
+	// The parameters the pages read are keyed in one order.
+	get(t, f.URL+"/visitor/api/entries?limit=5&before=100", nil)
+	r, _ = get(t, f.URL+"/visitor/api/entries?before=100&limit=5", nil)
+	wantCacheStatus(t, r, "hit")
+}
+
+// An instance cut off from the app tier stays ready only while what it
+// kept may still stand in: past web.cache_stale_if_error it leaves the
+// balancer's rotation, as it would with nothing kept.
+func TestAnInstanceWhosePagesAreTooOldToStandInIsNotReady(t *testing.T) {
+	app := newCountedApp(t, "app-1")
+	f := newCachingFront(t, func(o *web.CacheOptions) { o.StaleWhileRevalidate, o.StaleIfError = 0, time.Second }, app)
+	get(t, f.URL+"/visitor/visitor_list/", nil)
+	app.Close()
+	f.checkAll(t)
+	if ready, _ := get(t, f.URL+"/readyz", nil); ready.StatusCode != http.StatusOK {
+		t.Fatalf("/readyz with a fresh page kept: %d, want 200", ready.StatusCode)
+	}
+	time.Sleep(2100 * time.Millisecond) // past app.cache_ttl (1s) and web.cache_stale_if_error (1s)
+	if ready, _ := get(t, f.URL+"/readyz", nil); ready.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("/readyz with only pages too old to stand in and no upstream: %d, want 503", ready.StatusCode)
+	}
+}

@@ -172,7 +172,18 @@ const fetchTimeout = 30 * time.Second
 // detached is r for a fill: the same request, with its context's values
 // (the request id, the proxy's marks) but not its cancellation, bounded by
 // fetchTimeout.
+//
+// A fill is for everyone, so it asks for the whole page whatever r asked:
+// a GET (a HEAD's answer has no body, and kept it would be an empty page
+// for every reader), without r's conditions or range (a 304 or a part is
+// no page to keep). The client's own If-None-Match is answered from the
+// entry (serve).
 func detached(r *http.Request) (*http.Request, context.CancelFunc) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), fetchTimeout)
-	return r.Clone(ctx), cancel
+	out := r.Clone(ctx)
+	out.Method = http.MethodGet
+	for _, h := range []string{"If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range", "Range"} {
+		out.Header.Del(h)
+	}
+	return out, cancel
 }

@@ -129,6 +129,18 @@ func (s *cacheStore) put(e *cacheEntry) bool {
 	return true
 }
 
+// any says f holds for one of the entries kept.
+func (s *cacheStore) any(f func(*cacheEntry) bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for el := s.order.Front(); el != nil; el = el.Next() {
+		if f(el.Value.(*cacheEntry)) {
+			return true
+		}
+	}
+	return false
+}
+
 // remove drops the entry of key, if any.
 func (s *cacheStore) remove(key cacheKey) {
 	s.mu.Lock()

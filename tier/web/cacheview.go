@@ -76,11 +76,16 @@ func (c *microCache) view() hops.CacheView {
 	return hops.CacheView{Entries: int64(entries), Bytes: bytes, MaxBytes: c.store.max, HitRatio: c.window.ratio(&c.counts)}
 }
 
-// servesStale says the cache holds pages it may serve in place of a
-// failure of every upstream.
+// servesStale says the cache holds a page it may serve now in place of a
+// failure of every upstream: one still within web.cache_stale_if_error,
+// so that an instance cut off from the app tier leaves the rotation once
+// what it kept is too old to stand in.
 func (c *microCache) servesStale() bool {
-	entries, _, _ := c.store.stats()
-	return c.opts.StaleIfError > 0 && entries > 0
+	if c.opts.StaleIfError <= 0 {
+		return false
+	}
+	now := c.opts.Now()
+	return c.store.any(func(e *cacheEntry) bool { return c.usableOnError(e, now) })
 }
 
 // CacheStats are the cache's counts since start and what it holds now.
