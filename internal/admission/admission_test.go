@@ -159,3 +159,57 @@ func TestALongOverloadDoesNotBecomeTheUnloadedLatency(t *testing.T) {
 		t.Errorf("after a minute at 30x the unloaded latency the limit is %d, want it kept down near the floor", got)
 	}
 }
+
+// windowWithTail is window with every tenth request taking slow and the rest
+// fast.
+func windowWithTail(l *Limiter, c *clock, n int, fast, slow time.Duration) {
+	var ok []bool
+	for range n {
+		ok = append(ok, l.Admit())
+	}
+	c.t = c.t.Add(Window)
+	for i, a := range ok {
+		if a {
+			l.Done(map[bool]time.Duration{true: slow, false: fast}[i%10 < 2])
+		}
+	}
+}
+
+// A queue shows first in the tail: a fifth of the answers waiting 80 ms
+// while the rest take 1 ms is an average of 17 ms, within the headroom, but
+// a p99 of 80 ms, past the bound that defines capacity. The limit is judged
+// by the tail.
+func TestASlowTailShrinksTheLimitThoughTheAverageIsWithinTheHeadroom(t *testing.T) {
+	l, c := newTestLimiter(100, 4, 0)
+	for range 10 {
+		window(l, c, 60, time.Millisecond)
+	}
+	before := l.Limit()
+	for range 10 {
+		windowWithTail(l, c, l.Limit(), time.Millisecond, 80*time.Millisecond)
+	}
+	if got := l.Limit(); got > before*3/4 {
+		t.Errorf("with a fifth of the answers at 80 ms the limit is %d (from %d), want it shrunk by a quarter at least", got, before)
+	}
+}
+
+func TestAWindowsPercentileIsWithinAFifthOfTheTrueOne(t *testing.T) {
+	var w latencies
+	for i := 1; i <= 1000; i++ {
+		w.add(time.Duration(i) * 100 * time.Microsecond) // 0.1 ms to 100 ms, evenly
+	}
+	for _, tt := range []struct {
+		q    float64
+		want time.Duration
+	}{{0.5, 50 * time.Millisecond}, {0.9, 90 * time.Millisecond}, {0.99, 99 * time.Millisecond}} {
+		got := w.quantile(tt.q)
+		if got < tt.want || float64(got) > 1.2*float64(tt.want) {
+			t.Errorf("quantile(%v) = %s, want %s to a fifth over it", tt.q, got, tt.want)
+		}
+	}
+	var tiny latencies
+	tiny.add(10 * time.Microsecond)
+	if got := tiny.quantile(0.9); got != latencyFloor {
+		t.Errorf("a window of 10 µs answers has its percentile at %s, want the floor %s", got, latencyFloor)
+	}
+}
