@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -134,4 +135,54 @@ func TestWithTheAppTierKilledThePagesVisitorsSawStayReadable(t *testing.T) {
 	if err != nil || (r.status != http.StatusBadGateway && r.status != http.StatusServiceUnavailable) || r.header.Get("Cache-Status") == "" {
 		t.Errorf("an API write with the app tier killed: %d %v (Cache-Status %q), want 502 or 503", r.status, err, r.header.Get("Cache-Status"))
 	}
+}
+
+// TestWithTheReplicaCutEveryAcknowledgedWriteUnderLoadReachesOtherReaders
+// cuts the replica off (reads move to the primary), then writes while
+// readers load the list through both web instances and their caches: every
+// write acknowledged is on another reader's list within the bound, and
+// stored exactly once.
+func TestWithTheReplicaCutEveryAcknowledgedWriteUnderLoadReachesOtherReaders(t *testing.T) {
+	tp := startTopology(t, topologyOptions{})
+	const list = "/visitor/visitor_list/"
+	others := reader(tp)
+	warm(t, others, list)
+	tp.cutOff(t, "db-2")
+	time.Sleep(5 * dbHealthInterval) // the app tier has found it gone
+
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	for range 4 { // the load: readers of the list, through the caches
+		readers.Go(func() {
+			v := reader(tp)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					v.get(list)
+				}
+			}
+		})
+	}
+	l := newLedger()
+	acked := 0
+	writer := newVisitor(tp.base, false)
+	for i := range 6 { // fewer than a list page holds
+		marker, r, err := writer.write(l, fmt.Sprintf("복제본 없이 %d", i))
+		if err != nil || r.status != http.StatusSeeOther {
+			continue
+		}
+		acked++
+		// From the moment it is acknowledged: the bound runs from here.
+		within(t, others, list, "acknowledged write "+marker+" on another reader's list", func(r response) bool {
+			return r.status == http.StatusOK && strings.Contains(r.body, marker)
+		})
+	}
+	close(stop)
+	readers.Wait()
+	if acked < 5 {
+		t.Errorf("%d of 6 writes acknowledged with the replica cut, want nearly all: the primary is up", acked)
+	}
+	l.check(t, tp.primary, "primary")
 }
