@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/guestbook/guestbook/store"
 	"github.com/guestbook/guestbook/tier/forwarded"
@@ -80,5 +82,18 @@ func (s *Server) writeLimited(w http.ResponseWriter, err error) (retryIn int, ok
 // writeLimited has set Retry-After.
 func (s *Server) writeLimitMessage(h http.Header) string {
 	return fmt.Sprintf("too many entries from this client: at most %d in %s; try again in %s seconds",
-		s.opts.WriteLimit, s.opts.WriteWindow, h.Get("Retry-After"))
+		s.opts.WriteLimit, shortDuration(s.opts.WriteWindow), h.Get("Retry-After"))
+}
+
+// shortDuration is d as people write it: 1m, not Go's 1m0s; 1h30m, not
+// 1h30m0s.
+func shortDuration(d time.Duration) string {
+	out := d.String()
+	if strings.HasSuffix(out, "m0s") {
+		out = strings.TrimSuffix(out, "0s")
+	}
+	if strings.HasSuffix(out, "h0m") {
+		out = strings.TrimSuffix(out, "0m")
+	}
+	return out
 }

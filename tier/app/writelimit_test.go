@@ -73,7 +73,7 @@ func TestTheAPIIsGuardedByTheWriteLimitToo(t *testing.T) {
 			if got := r.Header.Get("Retry-After"); got != "60" {
 				t.Errorf("Retry-After %q, want 60", got)
 			}
-			if e := decode[struct{ Error string }](t, r); !strings.Contains(e.Error, "at most 3 in 1m0s") || !strings.Contains(e.Error, "60 seconds") {
+			if e := decode[struct{ Error string }](t, r); !strings.Contains(e.Error, "at most 3 in 1m;") || !strings.Contains(e.Error, "60 seconds") {
 				t.Errorf("error %q, want it to say the limit and when to try again", e.Error)
 			}
 			if n := a.count(t); n != 3 {
