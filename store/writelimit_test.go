@@ -247,8 +247,8 @@ func TestACreateWaitingTooLongForItsClientsLockIsRefusedAndTheWriterKept(t *test
 	_, err = db.CreateEntry(context.Background(), from(s, 1), "s")
 	took := time.Since(start)
 	limitError(t, err)
-	if took > 1500*time.Millisecond {
-		t.Errorf("refused after %s, want about a second (its lock wait), not the query's whole deadline", took)
+	if took >= 2*time.Second { // database.query_timeout: the attempt's deadline
+		t.Errorf("refused after %s, want before the query's deadline (2s): waited out, the attempt is judged a dead writer", took)
 	}
 	if _, err := db.CreateEntry(context.Background(), from(sender("someone-else", 5), 2), "s"); err != nil {
 		t.Fatalf("the next create, of another client, on the same writer: %v", err)

@@ -22,15 +22,20 @@ func newTestLimiter(initial, floor, ceiling int) (*Limiter, *clock) {
 // window runs one window of n requests, each admitted together (so that
 // the limit is in use) and each taking took.
 func window(l *Limiter, c *clock, n int, took time.Duration) (admitted int) {
+	return windowOf(l, c, n, func(int) time.Duration { return took })
+}
+
+// windowOf is window with the ith request taking took(i).
+func windowOf(l *Limiter, c *clock, n int, took func(i int) time.Duration) (admitted int) {
 	var ok []bool
 	for range n {
 		ok = append(ok, l.Admit())
 	}
 	c.t = c.t.Add(Window)
-	for _, a := range ok {
+	for i, a := range ok {
 		if a {
 			admitted++
-			l.Done(took)
+			l.Done(took(i))
 		}
 	}
 	return admitted
@@ -160,21 +165,6 @@ func TestALongOverloadDoesNotBecomeTheUnloadedLatency(t *testing.T) {
 	}
 }
 
-// windowWithTail is window with every tenth request taking slow and the rest
-// fast.
-func windowWithTail(l *Limiter, c *clock, n int, fast, slow time.Duration) {
-	var ok []bool
-	for range n {
-		ok = append(ok, l.Admit())
-	}
-	c.t = c.t.Add(Window)
-	for i, a := range ok {
-		if a {
-			l.Done(map[bool]time.Duration{true: slow, false: fast}[i%10 < 2])
-		}
-	}
-}
-
 // A queue shows first in the tail: a fifth of the answers waiting 80 ms
 // while the rest take 1 ms is an average of 17 ms, within the headroom, but
 // a p99 of 80 ms, past the bound that defines capacity. The limit is judged
@@ -186,7 +176,12 @@ func TestASlowTailShrinksTheLimitThoughTheAverageIsWithinTheHeadroom(t *testing.
 	}
 	before := l.Limit()
 	for range 10 {
-		windowWithTail(l, c, l.Limit(), time.Millisecond, 80*time.Millisecond)
+		windowOf(l, c, l.Limit(), func(i int) time.Duration { // a fifth slow
+			if i%10 < 2 {
+				return 80 * time.Millisecond
+			}
+			return time.Millisecond
+		})
 	}
 	if got := l.Limit(); got > before*3/4 {
 		t.Errorf("with a fifth of the answers at 80 ms the limit is %d (from %d), want it shrunk by a quarter at least", got, before)

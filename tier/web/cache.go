@@ -82,6 +82,9 @@ var keyedParams = map[string]bool{"before": true, "limit": true, "waiting": true
 // keyOf is r's key, and false when r's query has a parameter the key
 // does not hold (or one twice).
 func keyOf(r *http.Request) (cacheKey, bool) {
+	if r.URL.RawQuery == "" { // most pages: nothing to parse on the hit path
+		return cacheKey{path: r.URL.Path, lang: page.Lang(r)}, true
+	}
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return cacheKey{}, false

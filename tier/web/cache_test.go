@@ -436,8 +436,11 @@ func TestARefreshAHeadStartedKeepsTheWholePage(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond) // past app.cache_ttl: stale, revalidating
 	head, _ := do(t, "HEAD", f.URL+"/visitor/visitor_list/", nil)
 	wantCacheStatus(t, head, "fwd=stale")
-	time.Sleep(300 * time.Millisecond) // the refresh has come back
 	resp, body := get(t, f.URL+"/visitor/visitor_list/", nil)
+	for deadline := time.Now().Add(3 * time.Second); !strings.Contains(cacheStatus(resp), "hit") && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond) // until the refresh has come back
+		resp, body = get(t, f.URL+"/visitor/visitor_list/", nil)
+	}
 	wantCacheStatus(t, resp, "hit")
 	if len(body) < len(first)/2 || !strings.Contains(body, "</html>") {
 		t.Fatalf("after a HEAD's refresh the kept page is %d bytes (first %d):\n%s", len(body), len(first), short(body))
@@ -516,14 +519,14 @@ func TestAQueryThePagesDoNotReadIsNeitherKeptNorAnsweredFromTheCache(t *testing.
 // balancer's rotation, as it would with nothing kept.
 func TestAnInstanceWhosePagesAreTooOldToStandInIsNotReady(t *testing.T) {
 	app := newCountedApp(t, "app-1")
-	f := newCachingFront(t, func(o *web.CacheOptions) { o.StaleWhileRevalidate, o.StaleIfError = 0, time.Second }, app)
+	f := newCachingFront(t, func(o *web.CacheOptions) { o.StaleWhileRevalidate, o.StaleIfError = 0, 2*time.Second }, app)
 	get(t, f.URL+"/visitor/visitor_list/", nil)
 	app.Close()
 	f.checkAll(t)
 	if ready, _ := get(t, f.URL+"/readyz", nil); ready.StatusCode != http.StatusOK {
 		t.Fatalf("/readyz with a fresh page kept: %d, want 200", ready.StatusCode)
 	}
-	time.Sleep(2100 * time.Millisecond) // past app.cache_ttl (1s) and web.cache_stale_if_error (1s)
+	time.Sleep(3100 * time.Millisecond) // past app.cache_ttl (1s) and web.cache_stale_if_error (2s)
 	if ready, _ := get(t, f.URL+"/readyz", nil); ready.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("/readyz with only pages too old to stand in and no upstream: %d, want 503", ready.StatusCode)
 	}
