@@ -1,17 +1,13 @@
 package web
 
 import (
-	"bytes"
 	"fmt"
-	"html"
 	"net/http"
 	"net/url"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/guestbook/guestbook/assets"
 	"github.com/guestbook/guestbook/tier/page"
 )
 
@@ -125,7 +121,7 @@ func (c *microCache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case left > 0:
 			c.counts.hits.Add(1)
-			c.serve(w, r, e, now, "hit; ttl="+seconds(left))
+			c.serveHit(w, r, e, now)
 			return
 		case e.stale && -left <= c.opts.StaleWhileRevalidate:
 			c.refresh(key, r)
@@ -301,50 +297,6 @@ func sameLanguage(h http.Header, lang string) bool {
 	l := h.Get("Content-Language")
 	return l == "" || l == lang
 }
-
-// serve answers r from e: its status, headers and body as they were
-// stored, with its Age and how it was served; a 304 when r's If-None-Match
-// names its ETag.
-func (c *microCache) serve(w http.ResponseWriter, r *http.Request, e *cacheEntry, now time.Time, status string) {
-	h := w.Header()
-	for name, values := range e.header {
-		h[name] = values
-	}
-	h["Age"] = []string{strconv.FormatInt(int64(e.age(now)/time.Second), 10)}
-	h["Cache-Status"] = []string{c.id + "; " + status}
-	if inm := r.Header.Get("If-None-Match"); inm != "" && e.etag != "" && assets.ETagListed(inm, e.etag) {
-		delete(h, "Content-Length")
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	if e.marker < 0 {
-		w.WriteHeader(e.status)
-		if r.Method != http.MethodHead {
-			w.Write(e.body)
-		}
-		return
-	}
-	note := `<span class="cached">` + html.EscapeString(fmt.Sprintf(page.T(e.key.lang, "cache.served"),
-		c.instanceID, seconds(e.age(now)), e.madeBy)) + `</span>`
-	h["Content-Length"] = []string{strconv.Itoa(len(e.body) - len(cacheMarker) + len(note))}
-	w.WriteHeader(e.status)
-	if r.Method != http.MethodHead {
-		buf := pageBuffers.Get().(*bytes.Buffer)
-		defer func() {
-			if buf.Cap() <= 256<<10 { // a rare large page's buffer is not kept
-				pageBuffers.Put(buf)
-			}
-		}()
-		buf.Reset()
-		buf.Write(e.body[:e.marker])
-		buf.WriteString(note)
-		buf.Write(e.body[e.marker+len(cacheMarker):])
-		w.Write(buf.Bytes()) // one write: the page in one piece
-	}
-}
-
-// pageBuffers are where a cached page is put together with its note.
-var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // forward sends r upstream past the cache, saying so.
 func (c *microCache) forward(w http.ResponseWriter, r *http.Request, status string) {

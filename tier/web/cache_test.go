@@ -531,3 +531,41 @@ func TestAnInstanceWhosePagesAreTooOldToStandInIsNotReady(t *testing.T) {
 		t.Errorf("/readyz with only pages too old to stand in and no upstream: %d, want 503", ready.StatusCode)
 	}
 }
+
+func TestEachHitSaysTheEntrysAgeAsItIsThen(t *testing.T) {
+	// Hits in one tenth of a second share the bytes prepared for it; the
+	// next tenth's hits must not be served the last one's note, Age or ttl.
+	var clock atomic.Int64 // nanoseconds past start
+	start := time.Now()
+	app := newCountedApp(t, "app-7")
+	f := newCachingFront(t, func(o *web.CacheOptions) {
+		o.Now = func() time.Time { return start.Add(time.Duration(clock.Load())) }
+	}, app)
+	en := map[string]string{"Accept-Language": "en"}
+	get(t, f.URL+"/visitor/visitor_list/", en) // the fill, at age 0
+	for _, at := range []struct {
+		elapsed      time.Duration
+		note, status string
+	}{
+		{50 * time.Millisecond, "made 0.0s ago", "hit; ttl=1.0"},
+		{90 * time.Millisecond, "made 0.0s ago", "hit; ttl=1.0"},
+		{450 * time.Millisecond, "made 0.4s ago", "hit; ttl=0.6"},
+		{990 * time.Millisecond, "made 0.9s ago", "hit; ttl=0.1"},
+	} {
+		clock.Store(int64(at.elapsed))
+		resp, body := get(t, f.URL+"/visitor/visitor_list/", en)
+		wantCacheStatus(t, resp, "web-1; "+at.status)
+		if !strings.Contains(footerNote.FindString(body), at.note) {
+			t.Errorf("at %v the footer says %q, want %q", at.elapsed, footerNote.FindString(body), at.note)
+		}
+		if n, _ := strconv.Atoi(resp.Header.Get("Content-Length")); n != len(body) {
+			t.Errorf("at %v: Content-Length %d for a body of %d", at.elapsed, n, len(body))
+		}
+		if resp.Header.Get("Age") != "0" {
+			t.Errorf("at %v: Age %q, want 0", at.elapsed, resp.Header.Get("Age"))
+		}
+	}
+	if n := app.count("GET /visitor/visitor_list/"); n != 1 {
+		t.Errorf("the app was asked %d times for a page that stayed fresh, want 1", n)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/guestbook/guestbook/tier/hops"
@@ -34,11 +35,17 @@ type cacheEntry struct {
 	// madeBy is the path that made the page (app instance → database).
 	marker int
 	madeBy string
+	// shown is how hits serve it now (cacheserve.go).
+	shown atomic.Pointer[rendition]
 }
 
 // entryOverhead is what an entry costs besides its bytes: the struct, its
 // list element, its map slot and the slice headers.
 const entryOverhead = 320
+
+// noteOverhead bounds what a rendition's footer note and header values add
+// to a copy of the page.
+const noteOverhead = 512
 
 func newCacheEntry(key cacheKey, c *captured, now time.Time, ttl time.Duration) *cacheEntry {
 	e := &cacheEntry{key: key, status: c.status, header: c.header, body: bytes.Clone(c.body.Bytes()),
@@ -49,6 +56,9 @@ func newCacheEntry(key cacheKey, c *captured, now time.Time, ttl time.Duration) 
 		e.madeBy = madeBy(c.header)
 	}
 	e.size = entryOverhead + int64(len(key.path)+len(key.query)+len(key.lang)+len(e.body))
+	if e.marker >= 0 {
+		e.size += int64(len(e.body)) + noteOverhead // its rendition is a copy with the note
+	}
 	for name, values := range e.header {
 		e.size += int64(len(name)) + 24
 		for _, v := range values {
