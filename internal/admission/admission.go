@@ -10,7 +10,8 @@
 // tier's unloaded one (the lowest window's of the last few seconds, times a
 // tolerance) means the tier is past capacity, so the limit shrinks in
 // proportion; while latency stays near the unloaded one and the limit is
-// in use, it grows by about its square root a window. A configured ceiling
+// in use, it grows by about its square root a window, and while it is not
+// in use it returns toward the limit it started at. A configured ceiling
 // bounds it; a floor keeps a tier that is merely slow from refusing
 // everything.
 //
@@ -29,7 +30,7 @@ import (
 // requests.
 const (
 	Window     = 100 * time.Millisecond // latency is measured over this long
-	MinSamples = 10                     // a window with fewer answers (or than the limit) says nothing
+	MinSamples = 10                     // a window lasts until it has this many answers (or the limit's number)
 	// Percentile is the latency a window is judged by. Not the average:
 	// what visitors feel, and what capacity is defined by, is the tail, and
 	// an average of 22 ms (what the limit allowed when it judged by the
@@ -41,8 +42,10 @@ const (
 	Tolerance  = 2.0 // latency may rise to this times the unloaded one before the limit shrinks,
 	// or by Headroom, whichever is more: a tier whose unloaded answer takes
 	// a millisecond is not past capacity at five, only when requests
-	// queue for tens of them.
-	Headroom  = 20 * time.Millisecond
+	// queue for more than ten. The tail of what is admitted follows the
+	// 90th percentile the limit holds at base + Headroom: at 20 ms the p99
+	// reached 53-62 ms past capacity, over the 50 ms that defines it.
+	Headroom  = 15 * time.Millisecond
 	Smoothing = 0.2 // how much of the new limit a window takes
 	// BaselineSpan is how far back the unloaded latency is remembered: the
 	// lowest window average of this span. A longer span remembers the
@@ -50,13 +53,16 @@ const (
 	BaselineSpan = 30 * time.Second
 	// Wait is the longest a request waits for a slot before it is refused:
 	// long enough to smooth a burst of a few requests, short enough that a
-	// refusal is still fast.
-	Wait = 5 * time.Millisecond
+	// refusal is still fast. A refusal may wait twice (the web tier's limit,
+	// then an app instance's, whose refusal the web tier tries on another),
+	// and on a busy core a timer fires late, so it is short.
+	Wait = 2 * time.Millisecond
 )
 
 // Limiter is one tier's adaptive concurrency limit.
 type Limiter struct {
 	min, max float64
+	initial  float64 // where the limit starts, and returns to when not in use
 	now      func() time.Time
 	wait     time.Duration // Wait; a test may shorten it
 
@@ -93,6 +99,7 @@ func New(initial, floor, ceiling int) *Limiter {
 		l.max = float64(ceiling)
 	}
 	l.limit = math.Min(math.Max(float64(initial), l.min), l.max)
+	l.initial = l.limit
 	return l
 }
 
@@ -183,16 +190,18 @@ func (l *Limiter) sample(took time.Duration) {
 		l.windowStart = now
 	}
 	l.latencies.add(took)
-	if now.Sub(l.windowStart) < Window {
+	// A window lasts Window, and longer until it has enough answers to say
+	// something (a small limit gives few): under a light load a window is
+	// longer, rather than dropped, so that a limit an overload shrank
+	// still returns once the load is light (an app instance behind two
+	// web instances may see a few dozen requests a second).
+	if now.Sub(l.windowStart) < Window || l.latencies.n < min(MinSamples, int(l.limit)) {
 		return
 	}
-	if l.latencies.n >= min(MinSamples, int(l.limit)) { // a small limit gives few samples
-		// A window that refused requests or filled the limit measured a
-		// tier at capacity: its latency is no candidate for the unloaded
-		// one.
-		saturated := l.refused > 0 || l.peak >= int(l.limit)
-		l.adjust(now, l.latencies.quantile(Percentile), saturated)
-	}
+	// A window that refused requests or filled the limit measured a tier
+	// at capacity: its latency is no candidate for the unloaded one.
+	saturated := l.refused > 0 || l.peak >= int(l.limit)
+	l.adjust(now, l.latencies.quantile(Percentile), saturated)
 	l.windowStart, l.latencies, l.peak, l.refused = now, latencies{}, l.inFlight, 0
 }
 
@@ -203,11 +212,22 @@ func (l *Limiter) adjust(now time.Time, latency time.Duration, saturated bool) {
 	target := max(Tolerance*float64(base), float64(base+Headroom))
 	gradient := math.Max(0.5, math.Min(1, target/float64(latency)))
 	next := l.limit * gradient
-	if gradient == 1 && float64(l.peak) >= l.limit/2 {
+	switch {
+	case gradient < 1:
+	case float64(l.peak) >= l.limit/2:
 		// Latency is near the unloaded one and the limit is in use: room
 		// to grow. A limit nobody reaches says nothing of what the tier
-		// could take, so it does not grow.
+		// could take, so it does not grow past where it started.
 		next += math.Sqrt(l.limit)
+	case l.limit < l.initial:
+		// Latency is near the unloaded one and the limit is not in use:
+		// the overload that shrank it is over. Held where the overload left
+		// it (a few requests), the limit would refuse the ordinary bursts
+		// of a light load (a pause of the core, a collection) for as long
+		// as that load lasts, since a light load never fills it to grow;
+		// so it goes back toward where it started, a fifth of the way a
+		// window (Smoothing): most of the way within a second.
+		next = l.initial
 	}
 	l.limit = l.limit*(1-Smoothing) + next*Smoothing
 	l.limit = math.Min(math.Max(l.limit, l.min), l.max)

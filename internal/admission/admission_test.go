@@ -120,6 +120,35 @@ func TestTheLimitShrinksWhenLatencyRisesPastTheUnloadedOne(t *testing.T) {
 	}
 }
 
+// After an overload a light load never fills the limit to make it grow;
+// held where the overload left it, the limit would refuse the light load's
+// ordinary bursts.
+func TestALimitAnOverloadShrankReturnsOnceLatencyIsBackThoughLittleOfItIsInUse(t *testing.T) {
+	l, c := newTestLimiter(64, 4, 0)
+	for range 10 {
+		window(l, c, 40, 2*time.Millisecond) // the unloaded latency: 2ms
+	}
+	for range 10 {
+		window(l, c, 2*l.Limit(), 60*time.Millisecond) // an overload
+	}
+	shrunk := l.Limit()
+	if shrunk > 32 {
+		t.Fatalf("the overload left the limit at %d, want it at most halved from 64", shrunk)
+	}
+	for range 20 { // 2 s of a light load: 3 at once, at the unloaded latency
+		window(l, c, 3, 2*time.Millisecond)
+	}
+	if got := l.Limit(); got < 48 {
+		t.Errorf("2 s after the overload the limit is %d (it was %d), want it most of the way back to the 64 it started at", got, shrunk)
+	}
+	for range 50 {
+		window(l, c, 3, 2*time.Millisecond)
+	}
+	if got := l.Limit(); got > 64 {
+		t.Errorf("a light load grew the limit to %d, past the 64 it started at", got)
+	}
+}
+
 func TestALatencyWithinTheHeadroomDoesNotShrinkTheLimit(t *testing.T) {
 	l, c := newTestLimiter(40, 4, 40)
 	for range 10 {
