@@ -6,6 +6,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -70,18 +71,16 @@ func cacheStatusName(id string) string {
 	return strconv.Quote(id)
 }
 
-// keyedParams are the query parameters the guestbook's public pages read
-// (the list's before, the API's limit, the author's waiting note): a key
-// holds them in one order, and a request with any other is not one the
-// cache keeps or answers. The app tier ignores what it does not read, so
-// keying the query as sent would let ?x=<random> miss every time, reach
-// the database at the full rate and push the pages visitors read out of
-// the cache. ?lang= sets a cookie, so it goes to the app tier too.
-var keyedParams = map[string]bool{"before": true, "limit": true, "waiting": true}
-
-// keyOf is r's key, and false when r's query has a parameter the key
-// does not hold (or one twice).
-func keyOf(r *http.Request) (cacheKey, bool) {
+// keyOf is r's key, and false when r's query has a parameter the page
+// does not name (hops.HeaderCacheKey), or one twice: such a request is
+// not one the cache keeps or answers. The app tier ignores what it does
+// not read, so keying the query as sent would let ?x=<random> miss every
+// time, reach the database at the full rate and push the pages visitors
+// read out of the cache. A path the cache holds nothing of yet is keyed
+// by its whole query: its answer says which parameters it reads, and is
+// kept only when the request had no other (fetch). ?lang= sets a cookie,
+// so it goes to the app tier too.
+func (c *microCache) keyOf(r *http.Request) (cacheKey, bool) {
 	if r.URL.RawQuery == "" { // most pages: nothing to parse on the hit path
 		return cacheKey{path: r.URL.Path, lang: page.Lang(r)}, true
 	}
@@ -89,12 +88,31 @@ func keyOf(r *http.Request) (cacheKey, bool) {
 	if err != nil {
 		return cacheKey{}, false
 	}
+	params, known := c.store.keyedBy(r.URL.Path)
 	for name, values := range q {
-		if !keyedParams[name] || len(values) != 1 {
+		if len(values) != 1 || known && !slices.Contains(params, name) {
 			return cacheKey{}, false
 		}
 	}
 	return cacheKey{path: r.URL.Path, query: q.Encode(), lang: page.Lang(r)}, true
+}
+
+// keyedBy says every parameter of key's query is one of params: an answer
+// that names them is one to keep under key.
+func keyedBy(key cacheKey, params []string) bool {
+	if key.query == "" {
+		return true
+	}
+	q, err := url.ParseQuery(key.query)
+	if err != nil {
+		return false
+	}
+	for name := range q {
+		if !slices.Contains(params, name) {
+			return false
+		}
+	}
+	return true
 }
 
 // ServeHTTP answers r from the cache, or through it.
@@ -113,7 +131,7 @@ func (c *microCache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.forward(w, r, "fwd=bypass")
 		return
 	}
-	key, ok := keyOf(r)
+	key, ok := c.keyOf(r)
 	if !ok {
 		c.counts.bypass.Add(1)
 		c.forward(w, r, "fwd=bypass; detail=query")
@@ -208,7 +226,7 @@ func (c *microCache) lead(w http.ResponseWriter, r *http.Request, key cacheKey, 
 			return false
 		}
 		fwd := "fwd=miss; fwd-status=" + strconv.Itoa(status)
-		if c.storable(status, h) {
+		if c.storable(key, status, h) {
 			fwd += "; stored"
 		}
 		c.mark(w.Header(), fwd)
@@ -239,12 +257,12 @@ func (c *microCache) usableOnError(e *cacheEntry, now time.Time) bool {
 	return e != nil && e.stale && -e.left(now) <= c.opts.StaleIfError
 }
 
-// storable says an answer with this status and header is one to keep, as
-// far as its header says: its size is known once it has come.
-func (c *microCache) storable(status int, h http.Header) bool {
+// storable says an answer for key with this status and header is one to
+// keep, as far as its header says: its size is known once it has come.
+func (c *microCache) storable(key cacheKey, status int, h http.Header) bool {
 	_, ok := lifetime(status, h)
 	n, err := strconv.ParseInt(h.Get("Content-Length"), 10, 64)
-	return ok && err == nil && n < c.store.maxEntry
+	return ok && err == nil && n < c.store.maxEntry && keyedBy(key, keyParams(h))
 }
 
 // fetch is one fill: out sent upstream through w, which captures into a,
@@ -267,7 +285,11 @@ func (c *microCache) fetch(key cacheKey, out *http.Request, w http.ResponseWrite
 		w.WriteHeader(http.StatusOK)
 	}
 	ttl, ok := lifetime(a.status, a.header)
-	if !ok || a.tooLarge || !sameLanguage(a.header, key.lang) || !wholeBody(a) {
+	params := keyParams(a.header)
+	if ok {
+		c.store.learn(key.path, params) // the app's newest word on its parameters wins
+	}
+	if !ok || a.tooLarge || !sameLanguage(a.header, key.lang) || !wholeBody(a) || !keyedBy(key, params) {
 		if !staleOnError(a.status) {
 			// The origin answered, and not with what was kept (a 404 for a
 			// deleted entry, a page now private): the old entry must not
@@ -277,7 +299,7 @@ func (c *microCache) fetch(key cacheKey, out *http.Request, w http.ResponseWrite
 		}
 		return nil, false
 	}
-	e = newCacheEntry(key, a, c.opts.Now(), ttl)
+	e = newCacheEntry(key, a, c.opts.Now(), ttl, params)
 	if !c.store.put(e) {
 		return nil, false
 	}
