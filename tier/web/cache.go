@@ -176,26 +176,35 @@ func (c *microCache) refresh(key cacheKey, r *http.Request) {
 }
 
 // miss goes upstream for key, or, when another request already does,
-// waits for its answer (at most lockWait) and answers with what it
+// waits for it (fillOrJoin). It counts r once: as a stale serve when old
+// stood in for a failure of every upstream, else as a miss.
+func (c *microCache) miss(w http.ResponseWriter, r *http.Request, key cacheKey, old *cacheEntry) {
+	if c.fillOrJoin(w, r, key, old) {
+		c.counts.stale.Add(1)
+		return
+	}
+	c.counts.misses.Add(1)
+}
+
+// fillOrJoin goes upstream for key, or, when another request already
+// does, waits for its answer (at most lockWait) and answers with what it
 // brought: the entry it stored; a stale entry in its place when every
 // upstream failed; a failure it may share. A request that waited too long,
 // or whose fill brought an answer for another request alone, goes upstream
-// itself.
-func (c *microCache) miss(w http.ResponseWriter, r *http.Request, key cacheKey, old *cacheEntry) {
-	c.counts.misses.Add(1)
+// itself. It reports whether old was served stale.
+func (c *microCache) fillOrJoin(w http.ResponseWriter, r *http.Request, key cacheKey, old *cacheEntry) (servedStale bool) {
 	f, started := c.fills.join(key)
 	if started {
-		c.lead(w, r, key, f, old)
-		return
+		return c.lead(w, r, key, f, old)
 	}
 	c.counts.collapsed.Add(1)
 	if !f.wait(r, c.lockWait) {
 		if r.Context().Err() != nil {
 			w.WriteHeader(statusClientClosed)
-			return
+			return false
 		}
 		c.forward(w, r, "fwd=miss; detail=lock-timeout")
-		return
+		return false
 	}
 	now := c.opts.Now()
 	a := f.answer
@@ -205,19 +214,21 @@ func (c *microCache) miss(w http.ResponseWriter, r *http.Request, key cacheKey, 
 		c.serve(w, r, f.entry, now, fwd+"; stored; collapsed")
 	case staleOnError(a.status) && c.usableOnError(old, now):
 		c.serveStale(w, r, old, now, a.status)
+		return true
 	case a.shareable():
 		c.mark(w.Header(), fwd+"; collapsed")
 		a.write(w, r)
 	default:
 		c.forward(w, r, "fwd=miss")
 	}
+	return false
 }
 
 // lead is the fill of key that r's miss started: r goes upstream, detached
 // from its client, and the answer is passed on to it as it comes while it
 // is captured for the store and the waiters. A failure that old may stand
-// in for is held back, and old served instead.
-func (c *microCache) lead(w http.ResponseWriter, r *http.Request, key cacheKey, f *fill, old *cacheEntry) {
+// in for is held back, and old served instead: it reports whether it was.
+func (c *microCache) lead(w http.ResponseWriter, r *http.Request, key cacheKey, f *fill, old *cacheEntry) (servedStale bool) {
 	out, cancel := detached(r)
 	defer cancel()
 	t := &tee{captured: newCaptured(c.store.maxEntry), client: w}
@@ -236,19 +247,22 @@ func (c *microCache) lead(w http.ResponseWriter, r *http.Request, key cacheKey, 
 	c.fills.finish(key, f, t.captured, e)
 	switch {
 	case t.passing && aborted:
-		panic(http.ErrAbortHandler) // the answer broke off: so does the client's
+		// The answer broke off: so does the client's, counted first.
+		c.counts.misses.Add(1)
+		panic(http.ErrAbortHandler)
 	case t.passing:
 	case c.usableOnError(old, c.opts.Now()):
 		c.serveStale(w, r, old, c.opts.Now(), t.status)
+		return true
 	default:
 		c.mark(w.Header(), "fwd=miss; fwd-status="+strconv.Itoa(t.status))
 		t.captured.write(w, r)
 	}
+	return false
 }
 
 // serveStale answers r with old in place of a failure of every upstream.
 func (c *microCache) serveStale(w http.ResponseWriter, r *http.Request, old *cacheEntry, now time.Time, failed int) {
-	c.counts.stale.Add(1)
 	c.serve(w, r, old, now, "fwd=stale; fwd-status="+strconv.Itoa(failed)+"; ttl="+seconds(old.left(now))+"; detail=stale-if-error")
 }
 

@@ -432,8 +432,10 @@ func TestTheTopologyShowsThisWebInstancesCache(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &topo); err != nil || topo.WebCache == nil {
 		t.Fatalf("the topology has no web_cache (%v): %s", err, body)
 	}
-	if c := topo.WebCache; c.Entries != 1 || c.Bytes < 1000 || c.MaxBytes != 8<<20 || c.HitRatio != 0.6 {
-		t.Errorf("web_cache %+v, want 1 entry of its page's size in 8 MiB, 3 hits of 5 requests", *c)
+	if c := topo.WebCache; c.Entries != 1 || c.Bytes < 1000 || c.MaxBytes != 8<<20 || c.HitRatio != 0.75 {
+		// The topology's own miss is counted once answered, as stale or
+		// miss: after the view it carries.
+		t.Errorf("web_cache %+v, want 1 entry of its page's size in 8 MiB, 3 hits of 4 requests", *c)
 	}
 	_, html := get(t, f.URL+"/visitor/topology", map[string]string{"Accept-Language": "en"})
 	if !strings.Contains(html, "cache: 1 pages") || !strings.Contains(html, "of 8192 KiB") {
