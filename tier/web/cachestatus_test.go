@@ -5,10 +5,13 @@ import (
 	"math"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/guestbook/guestbook/internal/admission"
+	"github.com/guestbook/guestbook/internal/clientlimit"
 	"github.com/guestbook/guestbook/tier/hops"
 	"github.com/guestbook/guestbook/tier/web"
 )
@@ -80,4 +83,43 @@ func TestEachAnswerCountsOnceInTheOutcomeItsCacheStatusNames(t *testing.T) {
 			t.Errorf("%d answers said %q, counted %d (counts %+v)", n, o, got[o], stats)
 		}
 	}
+}
+
+// The answers the web tier makes itself under /visitor/ (past a client's
+// rate, past its concurrency limit, with no upstream) carry Age and a
+// Cache-Status that claims neither a hit nor a forward, and says why.
+func TestTheRefusalsTheWebTierMakesItselfSayHowInCacheStatus(t *testing.T) {
+	app := newCountedApp(t, "app-1")
+	limiter := admission.New(1, 1, 1)
+	rate := clientlimit.New(0.001, 4, 0)
+	f := newCachingFrontWith(t, func(o *web.Options) { o.Admission, o.RateLimit = limiter, rate }, app)
+	want := func(resp *http.Response, status int, cs string) {
+		t.Helper()
+		if resp.StatusCode != status || cacheStatus(resp) != cs || resp.Header.Get("Age") != "0" {
+			t.Errorf("GET %s: %d, Age %q, Cache-Status %q; want %d, Age 0, %q", resp.Request.URL, resp.StatusCode,
+				resp.Header.Get("Age"), cacheStatus(resp), status, cs)
+		}
+	}
+	// Shed: one request held at the app takes the one slot.
+	app.delay.Store(int64(3 * time.Second))
+	var held sync.WaitGroup
+	held.Go(func() { get(t, f.URL+"/visitor/", nil) })
+	deadline := time.Now().Add(5 * time.Second)
+	for limiter.InFlight() == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	resp, _ := get(t, f.URL+"/visitor/api/entries", nil) // a miss
+	want(resp, http.StatusServiceUnavailable, "web-1; detail=shed")
+	resp, _ = get(t, f.URL+"/visitor/visitor_list/", map[string]string{"Authorization": "Bearer x"}) // a bypass
+	want(resp, http.StatusServiceUnavailable, "web-1; detail=shed")
+	held.Wait()
+	// No upstream: the app gone, and the pool knows it.
+	app.Close()
+	f.checkAll(t)
+	resp, _ = get(t, f.URL+"/visitor/visitor_detail/1", nil) // never seen: nothing stands in
+	want(resp, http.StatusBadGateway, "web-1; detail=no-upstream")
+	// Rate-limited: the burst of 4 is spent (the held request and the three
+	// above), and the bucket refills once in 1000 s.
+	resp, _ = get(t, f.URL+"/visitor/", nil)
+	want(resp, http.StatusTooManyRequests, "web-1; detail=rate-limited")
 }
