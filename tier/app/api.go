@@ -90,7 +90,7 @@ func (s *Server) handleAPIEntryList(w http.ResponseWriter, r *http.Request) {
 	if list.NextBefore != 0 {
 		out.NextBefore = &list.NextBefore
 	}
-	s.writeSharedJSON(w, r, out)
+	s.writeSharedJSON(w, r, listAPIPages, out)
 }
 
 func (s *Server) handleAPIEntryGet(w http.ResponseWriter, r *http.Request) {
@@ -99,7 +99,7 @@ func (s *Server) handleAPIEntryGet(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.writeSharedJSON(w, r, showEntry(e, s.adminReader(w, r)))
+	s.writeSharedJSON(w, r, forAnyone, showEntry(e, s.adminReader(w, r)))
 }
 
 // apiCreated is the entry, as the public sees it, plus the token that may
@@ -300,14 +300,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // writeSharedJSON answers v with 200, as an answer the same for every
-// reader: shared caches may keep it unless r is personal (the admin's
-// bearer, whose answer has emails) (cacheHeaders).
-func (s *Server) writeSharedJSON(w http.ResponseWriter, r *http.Request, v any) {
+// reader (of the parameters sh names): shared caches may keep it unless r
+// is personal (the admin's bearer, whose answer has emails) (cacheHeaders).
+func (s *Server) writeSharedJSON(w http.ResponseWriter, r *http.Request, sh shared, v any) {
 	body, ok := encodeJSON(w, v)
 	if !ok {
 		return
 	}
-	if s.cacheHeaders(w.Header(), r, http.StatusOK, body, forAnyone) {
+	if s.cacheHeaders(w.Header(), r, http.StatusOK, body, sh) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/guestbook/guestbook/assets"
+	"github.com/guestbook/guestbook/tier/hops"
 	"github.com/guestbook/guestbook/tier/page"
 )
 
@@ -21,25 +22,38 @@ import (
 // otherwise.
 const cacheNoStore = "no-store"
 
-// shared is how a handler says its answer is the same for every reader.
-type shared bool
+// shared is how a handler says who its answer is for: every reader, when
+// anyone is set, keyed by the query parameters it reads (keyedBy, the
+// hops.HeaderCacheKey value, nil for none); else this reader alone.
+type shared struct {
+	anyone  bool
+	keyedBy []string
+}
 
-const (
-	forAnyone  shared = true
-	forThisOne shared = false
+// What each handler says, made once: the header's value is shared by every
+// answer.
+var (
+	forThisOne   = shared{}
+	forAnyone    = shared{anyone: true}                                           // reads no parameter
+	listPages    = shared{anyone: true, keyedBy: []string{"before"}[:1:1]}        // the list page
+	listAPIPages = shared{anyone: true, keyedBy: []string{"before, limit"}[:1:1]} // the API's list
 )
 
-// cacheHeaders sets Cache-Control (and, on a public answer, its ETag) for
+// cacheHeaders sets Cache-Control (and, on a public answer, its ETag and
+// the parameters it is keyed by) for
 // an answer of status with body, replacing the no-store every answer starts
 // with (protect). It reports true when the request's
 // If-None-Match already names that ETag: the caller answers 304 without
 // the body.
 func (s *Server) cacheHeaders(h http.Header, r *http.Request, status int, body []byte, sh shared) (notModified bool) {
-	if sh == forThisOne || s.opts.CacheTTL <= 0 || status != http.StatusOK || len(h["Set-Cookie"]) > 0 || page.Personal(r) {
+	if !sh.anyone || s.opts.CacheTTL <= 0 || status != http.StatusOK || len(h["Set-Cookie"]) > 0 || page.Personal(r) {
 		h.Set("Cache-Control", cacheNoStore)
 		return false
 	}
 	h.Set("Cache-Control", s.publicCache)
+	if sh.keyedBy != nil {
+		h[hops.HeaderCacheKey] = sh.keyedBy
+	}
 	// A validator costs a hash of the body (microseconds beside the
 	// render): the web tier answers a reload from its copy with a 304, and
 	// a refill whose bytes did not change sends none of them.

@@ -17,7 +17,7 @@ import (
 const pageSize = 20
 
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
-	s.renderShared(w, r, "home", page.T(page.Lang(r), "home.title"), "guestbook", nil)
+	s.renderShared(w, r, forAnyone, "home", page.T(page.Lang(r), "home.title"), "guestbook", nil)
 }
 
 type listPage struct {
@@ -52,9 +52,16 @@ func (s *Server) handleEntryList(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.renderShared(w, r, "list", page.T(lang, "list.title"), "list",
-		listPage{Entries: list.Entries, Rows: rows, Before: before, NextBefore: list.NextBefore,
-			Waiting: r.URL.Query().Get("waiting") == "1"})
+	// The note that the reader's entry waits for approval is for its
+	// author, whose redirect after the create asks for it: that page is
+	// theirs alone, and waiting is no parameter a cache keys by (each
+	// ?waiting=<anything> would be a page of its own).
+	waiting, sh := r.URL.Query().Get("waiting") == "1", listPages
+	if waiting {
+		sh = forThisOne
+	}
+	s.renderShared(w, r, sh, "list", page.T(lang, "list.title"), "list",
+		listPage{Entries: list.Entries, Rows: rows, Before: before, NextBefore: list.NextBefore, Waiting: waiting})
 }
 
 type detailPage struct {
@@ -67,7 +74,7 @@ func (s *Server) handleEntryDetail(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.renderShared(w, r, "detail", e.Name, "list", detailPage{Entry: e})
+	s.renderShared(w, r, forAnyone, "detail", e.Name, "list", detailPage{Entry: e})
 }
 
 // handleStatic serves an embedded file (so the app role alone still shows

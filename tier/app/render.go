@@ -42,10 +42,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	s.renderPage(w, r, status, name, title, nav, data, forThisOne)
 }
 
-// renderShared writes a page that is the same for every reader of its
-// language: shared caches may keep it (cacheHeaders).
-func (s *Server) renderShared(w http.ResponseWriter, r *http.Request, name, title, nav string, data any) {
-	s.renderPage(w, r, http.StatusOK, name, title, nav, data, forAnyone)
+// renderShared writes a page that sh says is the same for every reader of
+// its language (and of the parameters it names): shared caches may keep it
+// (cacheHeaders).
+func (s *Server) renderShared(w http.ResponseWriter, r *http.Request, sh shared, name, title, nav string, data any) {
+	s.renderPage(w, r, http.StatusOK, name, title, nav, data, sh)
 }
 
 func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, status int, name, title, nav string, data any, sh shared) {

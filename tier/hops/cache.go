@@ -10,6 +10,15 @@ import (
 // "entries=12; bytes=180224; max_bytes=8388608; hit_ratio=0.93".
 const HeaderWebCache = "Guestbook-Web-Cache"
 
+// HeaderCacheKey is how the app tier names, on each answer a shared cache
+// may keep, the query parameters the answer depends on, as Vary names
+// request headers: "before" (the list page), "before, limit" (the API's
+// list), absent for a page that reads none. The web tier's cache keys a
+// page by those alone, and sends a request with any other parameter past
+// the cache, so that neither tier's code repeats the other's routes and a
+// parameter no page reads (?x=<random>) cannot push pages out.
+const HeaderCacheKey = "Guestbook-Cache-Key"
+
 // CacheView is a web instance's cache as the topology page shows it: what
 // it holds, and the share of its requests it answered over the last
 // minute.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -66,18 +67,16 @@ func cacheStatusName(id string) string {
 	return strconv.Quote(id)
 }
 
-// keyedParams are the query parameters the guestbook's public pages read
-// (the list's before, the API's limit, the author's waiting note): a key
-// holds them in one order, and a request with any other is not one the
-// cache keeps or answers. The app tier ignores what it does not read, so
-// keying the query as sent would let ?x=<random> miss every time, reach
-// the database at the full rate and push the pages visitors read out of
-// the cache. ?lang= sets a cookie, so it goes to the app tier too.
-var keyedParams = map[string]bool{"before": true, "limit": true, "waiting": true}
-
-// keyOf is r's key, and false when r's query has a parameter the key
-// does not hold (or one twice).
-func keyOf(r *http.Request) (cacheKey, bool) {
+// keyOf is r's key, and false when r's query has a parameter the page
+// does not name (hops.HeaderCacheKey), or one twice: such a request is
+// not one the cache keeps or answers. The app tier ignores what it does
+// not read, so keying the query as sent would let ?x=<random> miss every
+// time, reach the database at the full rate and push the pages visitors
+// read out of the cache. A path the cache holds nothing of yet is keyed
+// by its whole query: its answer says which parameters it reads, and is
+// kept only when the request had no other (fetch). ?lang= sets a cookie,
+// so it goes to the app tier too.
+func (c *microCache) keyOf(r *http.Request) (cacheKey, bool) {
 	if r.URL.RawQuery == "" { // most pages: nothing to parse on the hit path
 		return cacheKey{path: r.URL.Path, lang: page.Lang(r)}, true
 	}
@@ -85,12 +84,31 @@ func keyOf(r *http.Request) (cacheKey, bool) {
 	if err != nil {
 		return cacheKey{}, false
 	}
+	params, known := c.store.keyedBy(r.URL.Path)
 	for name, values := range q {
-		if !keyedParams[name] || len(values) != 1 {
+		if len(values) != 1 || known && !slices.Contains(params, name) {
 			return cacheKey{}, false
 		}
 	}
 	return cacheKey{path: r.URL.Path, query: q.Encode(), lang: page.Lang(r)}, true
+}
+
+// keyedBy says every parameter of key's query is one of params: an answer
+// that names them is one to keep under key.
+func keyedBy(key cacheKey, params []string) bool {
+	if key.query == "" {
+		return true
+	}
+	q, err := url.ParseQuery(key.query)
+	if err != nil {
+		return false
+	}
+	for name := range q {
+		if !slices.Contains(params, name) {
+			return false
+		}
+	}
+	return true
 }
 
 // ServeHTTP answers r from the cache, or through it.
@@ -109,7 +127,7 @@ func (c *microCache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.forward(w, r, "fwd=bypass")
 		return
 	}
-	key, ok := keyOf(r)
+	key, ok := c.keyOf(r)
 	if !ok {
 		c.counts.bypass.Add(1)
 		c.forward(w, r, "fwd=bypass; detail=query")
@@ -154,26 +172,35 @@ func (c *microCache) refresh(key cacheKey, r *http.Request) {
 }
 
 // miss goes upstream for key, or, when another request already does,
-// waits for its answer (at most lockWait) and answers with what it
+// waits for it (fillOrJoin). It counts r once: as a stale serve when old
+// stood in for a failure of every upstream, else as a miss.
+func (c *microCache) miss(w http.ResponseWriter, r *http.Request, key cacheKey, old *cacheEntry) {
+	if c.fillOrJoin(w, r, key, old) {
+		c.counts.stale.Add(1)
+		return
+	}
+	c.counts.misses.Add(1)
+}
+
+// fillOrJoin goes upstream for key, or, when another request already
+// does, waits for its answer (at most lockWait) and answers with what it
 // brought: the entry it stored; a stale entry in its place when every
 // upstream failed; a failure it may share. A request that waited too long,
 // or whose fill brought an answer for another request alone, goes upstream
-// itself.
-func (c *microCache) miss(w http.ResponseWriter, r *http.Request, key cacheKey, old *cacheEntry) {
-	c.counts.misses.Add(1)
+// itself. It reports whether old was served stale.
+func (c *microCache) fillOrJoin(w http.ResponseWriter, r *http.Request, key cacheKey, old *cacheEntry) (servedStale bool) {
 	f, started := c.fills.join(key)
 	if started {
-		c.lead(w, r, key, f, old)
-		return
+		return c.lead(w, r, key, f, old)
 	}
 	c.counts.collapsed.Add(1)
 	if !f.wait(r, c.lockWait) {
 		if r.Context().Err() != nil {
 			w.WriteHeader(statusClientClosed)
-			return
+			return false
 		}
 		c.forward(w, r, "fwd=miss; detail=lock-timeout")
-		return
+		return false
 	}
 	now := c.opts.Now()
 	a := f.answer
@@ -183,19 +210,21 @@ func (c *microCache) miss(w http.ResponseWriter, r *http.Request, key cacheKey, 
 		c.serve(w, r, f.entry, now, fwd+"; stored; collapsed")
 	case staleOnError(a.status) && c.usableOnError(old, now):
 		c.serveStale(w, r, old, now, a.status)
+		return true
 	case a.shareable():
 		c.mark(w.Header(), fwd+"; collapsed")
 		a.write(w, r)
 	default:
 		c.forward(w, r, "fwd=miss")
 	}
+	return false
 }
 
 // lead is the fill of key that r's miss started: r goes upstream, detached
 // from its client, and the answer is passed on to it as it comes while it
 // is captured for the store and the waiters. A failure that old may stand
-// in for is held back, and old served instead.
-func (c *microCache) lead(w http.ResponseWriter, r *http.Request, key cacheKey, f *fill, old *cacheEntry) {
+// in for is held back, and old served instead: it reports whether it was.
+func (c *microCache) lead(w http.ResponseWriter, r *http.Request, key cacheKey, f *fill, old *cacheEntry) (servedStale bool) {
 	out, cancel := detached(r)
 	defer cancel()
 	t := &tee{captured: newCaptured(c.store.maxEntry), client: w}
@@ -204,7 +233,7 @@ func (c *microCache) lead(w http.ResponseWriter, r *http.Request, key cacheKey, 
 			return false
 		}
 		fwd := "fwd=miss; fwd-status=" + strconv.Itoa(status)
-		if c.storable(status, h) {
+		if c.storable(key, status, h) {
 			fwd += "; stored"
 		}
 		c.mark(w.Header(), fwd)
@@ -214,19 +243,22 @@ func (c *microCache) lead(w http.ResponseWriter, r *http.Request, key cacheKey, 
 	c.fills.finish(key, f, t.captured, e)
 	switch {
 	case t.passing && aborted:
-		panic(http.ErrAbortHandler) // the answer broke off: so does the client's
+		// The answer broke off: so does the client's, counted first.
+		c.counts.misses.Add(1)
+		panic(http.ErrAbortHandler)
 	case t.passing:
 	case c.usableOnError(old, c.opts.Now()):
 		c.serveStale(w, r, old, c.opts.Now(), t.status)
+		return true
 	default:
 		c.mark(w.Header(), "fwd=miss; fwd-status="+strconv.Itoa(t.status))
 		t.captured.write(w, r)
 	}
+	return false
 }
 
 // serveStale answers r with old in place of a failure of every upstream.
 func (c *microCache) serveStale(w http.ResponseWriter, r *http.Request, old *cacheEntry, now time.Time, failed int) {
-	c.counts.stale.Add(1)
 	c.serve(w, r, old, now, "fwd=stale; fwd-status="+strconv.Itoa(failed)+"; ttl="+seconds(old.left(now))+"; detail=stale-if-error")
 }
 
@@ -235,12 +267,12 @@ func (c *microCache) usableOnError(e *cacheEntry, now time.Time) bool {
 	return e != nil && e.stale && -e.left(now) <= c.opts.StaleIfError
 }
 
-// storable says an answer with this status and header is one to keep, as
-// far as its header says: its size is known once it has come.
-func (c *microCache) storable(status int, h http.Header) bool {
+// storable says an answer for key with this status and header is one to
+// keep, as far as its header says: its size is known once it has come.
+func (c *microCache) storable(key cacheKey, status int, h http.Header) bool {
 	_, ok := lifetime(status, h)
 	n, err := strconv.ParseInt(h.Get("Content-Length"), 10, 64)
-	return ok && err == nil && n < c.store.maxEntry
+	return ok && err == nil && n < c.store.maxEntry && keyedBy(key, keyParams(h))
 }
 
 // fetch is one fill: out sent upstream through w, which captures into a,
@@ -263,7 +295,11 @@ func (c *microCache) fetch(key cacheKey, out *http.Request, w http.ResponseWrite
 		w.WriteHeader(http.StatusOK)
 	}
 	ttl, ok := lifetime(a.status, a.header)
-	if !ok || a.tooLarge || !sameLanguage(a.header, key.lang) || !wholeBody(a) {
+	params := keyParams(a.header)
+	if ok {
+		c.store.learn(key.path, params) // the app's newest word on its parameters wins
+	}
+	if !ok || a.tooLarge || !sameLanguage(a.header, key.lang) || !wholeBody(a) || !keyedBy(key, params) {
 		if !staleOnError(a.status) {
 			// The origin answered, and not with what was kept (a 404 for a
 			// deleted entry, a page now private): the old entry must not
@@ -273,7 +309,7 @@ func (c *microCache) fetch(key cacheKey, out *http.Request, w http.ResponseWrite
 		}
 		return nil, false
 	}
-	e = newCacheEntry(key, a, c.opts.Now(), ttl)
+	e = newCacheEntry(key, a, c.opts.Now(), ttl, params)
 	if !c.store.put(e) {
 		return nil, false
 	}

@@ -58,7 +58,7 @@ func entryOf(path string, bodySize int) *cacheEntry {
 	c.status = 200
 	c.header.Set("Cache-Control", "public, s-maxage=1")
 	c.body.WriteString(strings.Repeat("x", bodySize))
-	return newCacheEntry(cacheKey{path: path, lang: "ko"}, c, time.Now(), time.Second)
+	return newCacheEntry(cacheKey{path: path, lang: "ko"}, c, time.Now(), time.Second, nil)
 }
 
 func TestTheStoreStaysWithinItsSizeDroppingTheLeastRecentlyUsed(t *testing.T) {

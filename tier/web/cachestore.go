@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"container/list"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,22 +36,26 @@ type cacheEntry struct {
 	// madeBy is the path that made the page (app instance → database).
 	marker int
 	madeBy string
+	// keyedBy are the query parameters its answer said it depends on
+	// (hops.HeaderCacheKey), sorted: what its path's keys hold.
+	keyedBy []string
 	// shown is how hits serve it now (cacheserve.go).
 	shown atomic.Pointer[rendition]
 }
 
 // entryOverhead is what an entry costs besides its bytes: the struct, its
-// list element, its map slot and the slice headers.
-const entryOverhead = 320
+// list element, its map slot, the slice headers, and a share of its path's
+// pathKeys (each entry counts a whole one).
+const entryOverhead = 400
 
 // noteOverhead bounds what a rendition's footer note and header values add
 // to a copy of the page.
 const noteOverhead = 512
 
-func newCacheEntry(key cacheKey, c *captured, now time.Time, ttl time.Duration) *cacheEntry {
+func newCacheEntry(key cacheKey, c *captured, now time.Time, ttl time.Duration, keyedBy []string) *cacheEntry {
 	e := &cacheEntry{key: key, status: c.status, header: c.header, body: bytes.Clone(c.body.Bytes()),
 		etag: strings.TrimPrefix(c.header.Get("Etag"), "W/"), stored: now, age0: ageHeader(c.header), ttl: ttl,
-		stale: allowsStale(c.header), marker: -1}
+		stale: allowsStale(c.header), marker: -1, keyedBy: keyedBy}
 	if strings.HasPrefix(c.header.Get("Content-Type"), "text/html") {
 		e.marker = bytes.LastIndex(e.body, cacheMarker)
 		e.madeBy = madeBy(c.header)
@@ -89,21 +94,72 @@ func (e *cacheEntry) age(now time.Time) time.Duration { return e.age0 + now.Sub(
 // left is how long the entry stays fresh: negative once stale.
 func (e *cacheEntry) left(now time.Time) time.Duration { return e.ttl - e.age(now) }
 
+// keyParams are the query parameters h names in hops.HeaderCacheKey,
+// sorted; nil for none.
+func keyParams(h http.Header) []string {
+	var params []string
+	for _, line := range h[hops.HeaderCacheKey] {
+		for name := range strings.SplitSeq(line, ",") {
+			if name = strings.TrimSpace(name); name != "" && !slices.Contains(params, name) {
+				params = append(params, name)
+			}
+		}
+	}
+	slices.Sort(params)
+	return params
+}
+
 // cacheStore keeps entries within max bytes, the one used least recently
-// leaving first. One mutex: each operation is a map lookup and a list move.
+// leaving first, and for each path with entries the query parameters its
+// answers are keyed by. One mutex: each operation is a map lookup and a
+// list move.
 type cacheStore struct {
 	mu        sync.Mutex
 	max, used int64
 	maxEntry  int64
 	order     list.List // of *cacheEntry, front: used most recently
 	byKey     map[cacheKey]*list.Element
+	paths     map[string]*pathKeys
 	evictions uint64
 }
 
+// pathKeys are the query parameters a path's answers are keyed by, as the
+// newest answer stored or refused for a key the list lacks said, and how
+// many entries the path has: it is dropped with the last, so what the
+// store keeps per path is bounded by its entries, whose size counts it.
+type pathKeys struct {
+	params  []string
+	entries int
+}
+
 func newCacheStore(max int64) *cacheStore {
-	s := &cacheStore{max: max, maxEntry: max / 8, byKey: map[cacheKey]*list.Element{}}
+	s := &cacheStore{max: max, maxEntry: max / 8, byKey: map[cacheKey]*list.Element{}, paths: map[string]*pathKeys{}}
 	s.order.Init()
 	return s
+}
+
+// keyedBy is the query parameters path's answers are keyed by; false when
+// the store has no entry of path, whose parameters it has yet to learn.
+func (s *cacheStore) keyedBy(path string) ([]string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.paths[path]
+	if p == nil {
+		return nil, false
+	}
+	return p.params, true
+}
+
+// learn makes params the parameters path is keyed by, when the store has
+// entries of it: the app tier's newest answer says what its pages read now
+// (an upgrade may have changed it), and entries kept under keys the new
+// list does not make are no longer looked up and leave in their turn.
+func (s *cacheStore) learn(path string, params []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.paths[path]; p != nil {
+		p.params = params
+	}
 }
 
 // get is the entry for key, marked used, or nil.
@@ -136,6 +192,13 @@ func (s *cacheStore) put(e *cacheEntry) bool {
 	}
 	s.byKey[e.key] = s.order.PushFront(e)
 	s.used += e.size
+	p := s.paths[e.key.path]
+	if p == nil {
+		p = &pathKeys{}
+		s.paths[e.key.path] = p
+	}
+	p.params = e.keyedBy
+	p.entries++
 	return true
 }
 
@@ -164,6 +227,11 @@ func (s *cacheStore) drop(el *list.Element) {
 	e := s.order.Remove(el).(*cacheEntry)
 	delete(s.byKey, e.key)
 	s.used -= e.size
+	if p := s.paths[e.key.path]; p != nil {
+		if p.entries--; p.entries == 0 {
+			delete(s.paths, e.key.path)
+		}
+	}
 }
 
 // stats are the entries, their bytes and the evictions so far.

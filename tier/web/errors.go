@@ -109,6 +109,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	h := w.Header()
 	page.SetSecurityHeaders(h)
 	h.Set("Cache-Control", "no-store")
+	if cs := s.madeHere.of(err); cs != nil {
+		h["Age"], h["Cache-Status"] = ageZero, cs
+	}
 	switch status {
 	case http.StatusServiceUnavailable:
 		h["Retry-After"] = retryAfterShed
@@ -126,6 +129,36 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	page.SetHTMLHeaders(h)
 	w.WriteHeader(status)
 	w.Write(s.errorPages[page.Lang(r)][status])
+}
+
+// madeHere are the Cache-Status values of the refusals the web tier makes
+// itself under /visitor/, each made once: past the client's rate (before
+// the cache sees the request), past the concurrency limit, and with no
+// upstream to send it to. Neither hit nor fwd: the answer came neither
+// from the cache nor from beyond it, and the request went no further than
+// this instance, which detail says. (RFC 9211 would have such an answer
+// carry no member at all; every /visitor/ answer says here how this
+// instance answered it, and these say it without claiming a forward.)
+// They replace what the cache marked before the refusal.
+type madeHere struct{ rateLimited, shed, noUpstream []string }
+
+func newMadeHere(cacheName string) madeHere {
+	status := func(detail string) []string { return []string{cacheName + "; detail=" + detail}[:1:1] }
+	return madeHere{rateLimited: status("rate-limited"), shed: status("shed"), noUpstream: status("no-upstream")}
+}
+
+// of is err's Cache-Status, or nil for an answer the web tier does not
+// make in the app tier's place.
+func (m madeHere) of(err error) []string {
+	switch {
+	case errors.Is(err, errRateLimited):
+		return m.rateLimited
+	case errors.Is(err, errShed):
+		return m.shed
+	case errors.Is(err, errNoUpstream):
+		return m.noUpstream
+	}
+	return nil
 }
 
 var (

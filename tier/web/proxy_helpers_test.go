@@ -28,6 +28,7 @@ import (
 type front struct {
 	*httptest.Server
 	pool *web.Pool
+	web  *web.Server // set by newCachingFrontWith
 }
 
 func newFront(t *testing.T, trusted forwarded.Trusted, upstreams ...string) *front {

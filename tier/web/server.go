@@ -87,6 +87,7 @@ type Server struct {
 	webHop     []string    // this instance's Guestbook-Web value, made once
 	cache      *microCache // nil: web.cache off
 	offStatus  []string    // the Cache-Status of every answer while it is off
+	madeHere   madeHere    // the Cache-Status of the refusals it makes itself
 }
 
 // New renders the web tier's pages once per language, builds the proxy
@@ -122,6 +123,7 @@ func New(opts Options) (*Server, error) {
 		s.opts.Ready = opts.Upstreams.Ready
 	}
 	s.offStatus = []string{cacheStatusName(hop.ID) + "; fwd=bypass; detail=off"}[:1:1]
+	s.madeHere = newMadeHere(cacheStatusName(hop.ID))
 	if opts.Cache != nil {
 		// A miss waits for another's fill as long as the fill may take to
 		// begin its answer on two upstreams, then goes upstream itself.
