@@ -212,15 +212,10 @@ func (l *Limiter) adjust(now time.Time, latency time.Duration, saturated bool) {
 	base := l.remember(now, latency, !saturated)
 	target := max(Tolerance*float64(base), float64(base+Headroom))
 	gradient := math.Max(0.5, math.Min(1, target/float64(latency)))
+	inUse := float64(l.peak) >= l.limit/2
 	next := l.limit * gradient
 	switch {
-	case gradient < 1:
-	case float64(l.peak) >= l.limit/2:
-		// Latency is near the unloaded one and the limit is in use: room
-		// to grow. A limit nobody reaches says nothing of what the tier
-		// could take, so it does not grow past where it started.
-		next += math.Sqrt(l.limit)
-	case l.limit < l.initial:
+	case !inUse && gradient == 1 && l.limit < l.initial:
 		// Latency is near the unloaded one and the limit is not in use:
 		// the overload that shrank it is over. Held where the overload left
 		// it (a few requests), the limit would refuse the ordinary bursts
@@ -229,6 +224,21 @@ func (l *Limiter) adjust(now time.Time, latency time.Duration, saturated bool) {
 		// so it goes back toward where it started, a fifth of the way a
 		// window (Smoothing): most of the way within a second.
 		next = l.initial
+	case !inUse:
+		// Under half of the limit in use: nothing waited for a slot here,
+		// so answers slower than the unloaded ones are the work's own (a
+		// slow route, a write's commit, a slow database), not a queue this
+		// limit could shorten; a smaller limit would only refuse the next
+		// burst. Held. (Judged by its 90th percentile, a light load's
+		// window of ten answers is its second slowest: a tier whose
+		// writes take 40 ms would otherwise shrink to its floor with one
+		// request at a time.)
+		return
+	case gradient == 1:
+		// Latency is near the unloaded one and the limit is in use: room
+		// to grow. A limit nobody reaches says nothing of what the tier
+		// could take, so it does not grow past where it started.
+		next += math.Sqrt(l.limit)
 	}
 	l.limit = l.limit*(1-Smoothing) + next*Smoothing
 	l.limit = math.Min(math.Max(l.limit, l.min), l.max)

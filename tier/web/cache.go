@@ -272,7 +272,7 @@ func (c *microCache) usableOnError(e *cacheEntry, now time.Time) bool {
 func (c *microCache) storable(key cacheKey, status int, h http.Header) bool {
 	_, ok := lifetime(status, h)
 	n, err := strconv.ParseInt(h.Get("Content-Length"), 10, 64)
-	return ok && err == nil && n < c.store.maxEntry && keyedBy(key, keyParams(h))
+	return ok && err == nil && bodyCost(h, n) < c.store.maxEntry && keyedBy(key, keyParams(h))
 }
 
 // fetch is one fill: out sent upstream through w, which captures into a,

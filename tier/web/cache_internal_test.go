@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -91,5 +92,34 @@ func TestAnEntryCountsItsKeyAndHeadersAndABigOneIsNotKept(t *testing.T) {
 	s := newCacheStore(64 << 10)
 	if s.put(entryOf("/big", 9<<10)) {
 		t.Error("an entry over an eighth of the cache was kept")
+	}
+}
+
+// A miss says "stored" by storable, before the body has come; the store
+// then keeps it by the entry's size. The two must agree, or a page is
+// said to be stored on every request and never kept.
+func TestWhatAMissSaysItStoredIsWhatTheStoreKeeps(t *testing.T) {
+	c := newMicroCache(CacheOptions{Size: 64 << 10}, nil, "web-1", time.Second, nil) // an entry at most 8 KiB
+	for _, tt := range []struct {
+		contentType string
+		size        int
+	}{
+		{"text/html; charset=utf-8", 2 << 10},
+		{"text/html; charset=utf-8", 5 << 10}, // twice over (its rendition) is past 8 KiB
+		{"application/json", 5 << 10},
+		{"application/json", 9 << 10},
+	} {
+		a := newCaptured(1 << 20)
+		a.status = 200
+		a.header.Set("Cache-Control", "public, s-maxage=1")
+		a.header.Set("Content-Type", tt.contentType)
+		a.header.Set("Content-Length", strconv.Itoa(tt.size))
+		a.body.WriteString(strings.Repeat("x", tt.size))
+		key := cacheKey{path: "/visitor/visitor_list/", lang: "en"}
+		said := c.storable(key, a.status, a.header)
+		kept := c.store.put(newCacheEntry(key, a, time.Now(), time.Second, nil))
+		if said != kept {
+			t.Errorf("%s of %d bytes: the miss says stored %v, the store kept it %v", tt.contentType, tt.size, said, kept)
+		}
 	}
 }

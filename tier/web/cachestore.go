@@ -60,10 +60,7 @@ func newCacheEntry(key cacheKey, c *captured, now time.Time, ttl time.Duration, 
 		e.marker = bytes.LastIndex(e.body, cacheMarker)
 		e.madeBy = madeBy(c.header)
 	}
-	e.size = entryOverhead + int64(len(key.path)+len(key.query)+len(key.lang)+len(e.body))
-	if e.marker >= 0 {
-		e.size += int64(len(e.body)) + noteOverhead // its rendition is a copy with the note
-	}
+	e.size = entryOverhead + int64(len(key.path)+len(key.query)+len(key.lang)) + bodyCost(e.header, int64(len(e.body)))
 	for name, values := range e.header {
 		e.size += int64(len(name)) + 24
 		for _, v := range values {
@@ -75,6 +72,17 @@ func newCacheEntry(key cacheKey, c *captured, now time.Time, ttl time.Duration, 
 }
 
 var cacheMarker = []byte(page.CacheMarker)
+
+// bodyCost is what a body of n bytes under header h costs the cache: a
+// page's twice over, since its hits are written from a copy with the
+// footer note in place (cacheserve.go). The one rule for what is kept
+// (newCacheEntry) and for what a miss says it stored (microCache.storable).
+func bodyCost(h http.Header, n int64) int64 {
+	if strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+		return 2*n + noteOverhead
+	}
+	return n
+}
 
 // madeBy is the path an answer's headers say made it: the app instance and
 // the database server that answered, by their ids.
