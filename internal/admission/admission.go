@@ -202,23 +202,25 @@ func (l *Limiter) sample(took time.Duration) {
 	// A window that refused requests or filled the limit measured a tier
 	// at capacity: its latency is no candidate for the unloaded one.
 	saturated := l.refused > 0 || l.peak >= int(l.limit)
-	// A window that took twice its length to gather its answers measured a
-	// light load (an instance behind several web instances, a quiet hour).
-	light := now.Sub(l.windowStart) >= 2*Window
-	l.adjust(now, l.latencies.quantile(Percentile), saturated, light)
+	l.adjust(now, l.latencies.quantile(Percentile), saturated)
 	l.windowStart, l.latencies, l.peak, l.refused = now, latencies{}, l.inFlight, 0
 }
 
 // adjust moves the limit by the window's latency (its Percentile): l.mu is
 // held.
-func (l *Limiter) adjust(now time.Time, latency time.Duration, saturated, light bool) {
+func (l *Limiter) adjust(now time.Time, latency time.Duration, saturated bool) {
 	base := l.remember(now, latency, !saturated)
 	target := max(Tolerance*float64(base), float64(base+Headroom))
 	gradient := math.Max(0.5, math.Min(1, target/float64(latency)))
-	inUse := float64(l.peak) >= l.limit/2
 	next := l.limit * gradient
 	switch {
-	case !inUse && gradient == 1 && l.limit < l.initial:
+	case gradient < 1:
+	case float64(l.peak) >= l.limit/2:
+		// Latency is near the unloaded one and the limit is in use: room
+		// to grow. A limit nobody reaches says nothing of what the tier
+		// could take, so it does not grow past where it started.
+		next += math.Sqrt(l.limit)
+	case l.limit < l.initial:
 		// Latency is near the unloaded one and the limit is not in use:
 		// the overload that shrank it is over. Held where the overload left
 		// it (a few requests), the limit would refuse the ordinary bursts
@@ -227,24 +229,6 @@ func (l *Limiter) adjust(now time.Time, latency time.Duration, saturated, light 
 		// so it goes back toward where it started, a fifth of the way a
 		// window (Smoothing): most of the way within a second.
 		next = l.initial
-	case light && !inUse:
-		// A light load with under half of the limit in use: nothing waited
-		// for a slot here, so answers slower than the unloaded ones are
-		// the work's own (a slow route, a write's commit, a slow
-		// database), not a queue this limit could shorten; a smaller limit
-		// would only refuse the next burst. Held. (Judged by its 90th
-		// percentile, a light load's window of ten answers is its second
-		// slowest: a tier whose writes take 40 ms would otherwise shrink to
-		// its floor with one request at a time.) Not under a heavier load:
-		// in the one overload benchmark run that held every window under
-		// half in use, the p99 of the web tier's refusals at five times
-		// capacity went from 8 to 117 ms.
-		return
-	case gradient == 1:
-		// Latency is near the unloaded one and the limit is in use: room
-		// to grow. A limit nobody reaches says nothing of what the tier
-		// could take, so it does not grow past where it started.
-		next += math.Sqrt(l.limit)
 	}
 	l.limit = l.limit*(1-Smoothing) + next*Smoothing
 	l.limit = math.Min(math.Max(l.limit, l.min), l.max)

@@ -149,24 +149,6 @@ func TestALimitAnOverloadShrankReturnsOnceLatencyIsBackThoughLittleOfItIsInUse(t
 	}
 }
 
-// One request at a time, some of them slow (a write's commit, say): the
-// 90th percentile of a window of ten with three slow ones is a slow one,
-// against an unloaded latency of the windows without; but nothing queued
-// here, and a smaller limit would speed nothing up.
-func TestSlowAnswersWithLittleInFlightDoNotShrinkTheLimit(t *testing.T) {
-	l, c := newTestLimiter(32, 4, 0)
-	for i := range 600 { // 60 s at 10 requests a second, one at a time
-		took := 2 * time.Millisecond
-		if i/10%2 == 0 && i%10 < 3 { // every other second, three slow ones
-			took = 40 * time.Millisecond
-		}
-		window(l, c, 1, took)
-	}
-	if got := l.Limit(); got < 30 {
-		t.Errorf("with one request at a time, some of them taking 40 ms, the limit fell to %d from 32", got)
-	}
-}
-
 func TestALatencyWithinTheHeadroomDoesNotShrinkTheLimit(t *testing.T) {
 	l, c := newTestLimiter(40, 4, 40)
 	for range 10 {
